@@ -1,0 +1,134 @@
+// Package action defines the Executor interface every action type implements
+// and an explicit Registry of them (no init-time registration).
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+)
+
+// Request is one attempt of one action.
+type Request struct {
+	Hook      *hook.Hook
+	Execution *hook.Execution // read-only
+	Account   *hook.Account
+	Index     int
+	Action    hook.Action
+	// Config is the action's config after cases and templates, secrets resolved.
+	Config map[string]any
+	// IdempotencyKey is stable across the retries of this action in this
+	// execution; senders pass it on (webhook-id) so receivers can dedupe.
+	IdempotencyKey string
+	Attempt        int // 1-based
+	// Debug asks for whole request and response bodies in the result.
+	Debug bool
+	// Host gives actions that act on hookline itself (records, jobs, hooks) a
+	// way back into the engine.
+	Host Host
+}
+
+// Host is what the engine offers to actions that act on hookline itself.
+type Host interface {
+	CreateRecord(ctx context.Context, req *Request, collection string, data map[string]any) (map[string]any, error)
+	UpdateRecord(ctx context.Context, req *Request, collection, id string, data map[string]any) (map[string]any, error)
+	DeleteRecord(ctx context.Context, req *Request, collection, id string) (map[string]any, error)
+	EnqueueJob(ctx context.Context, req *Request, queue string, payload any, runAt time.Time, priority int) (map[string]any, error)
+	TriggerHook(ctx context.Context, req *Request, hookID string, data map[string]any) (map[string]any, error)
+}
+
+// Result is what a successful attempt recorded.
+type Result struct {
+	// Output is visible to later actions as steps.<name>.
+	Output map[string]any
+	// Request and Response summarise the exchange for the execution log.
+	Request  any
+	Response any
+}
+
+// Error is a failed attempt. Retryable errors are tried again with backoff
+// (RetryAfter, when set, is the earliest next attempt the peer asked for);
+// others fail the action at once.
+type Error struct {
+	Err        error
+	Retryable  bool
+	RetryAfter time.Duration
+	// Result carries what was exchanged before the failure, for the log.
+	Result *Result
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retry wraps err as a retryable failure.
+func Retry(err error, after time.Duration, res *Result) *Error {
+	return &Error{Err: err, Retryable: true, RetryAfter: after, Result: res}
+}
+
+// Fail wraps err as a final failure.
+func Fail(err error, res *Result) *Error { return &Error{Err: err, Result: res} }
+
+// IsRetryable reports whether err asks for another attempt.
+func IsRetryable(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Retryable
+}
+
+// FieldError is an invalid config field; Field is relative to the config
+// ("url", "headers.X-Token").
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Fieldf builds a FieldError.
+func Fieldf(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Executor runs one action type.
+type Executor interface {
+	// Type is the action type name, e.g. "send_webhook".
+	Type() string
+	// Validate checks a config as saved (before templates are rendered: string
+	// values may still hold {{ }} holes). It returns a *FieldError.
+	Validate(config map[string]any) error
+	// Execute performs one attempt.
+	Execute(ctx context.Context, req *Request) (*Result, error)
+}
+
+// Registry maps action types to executors.
+type Registry struct {
+	m map[string]Executor
+}
+
+// NewRegistry registers execs; a later one of the same type replaces an earlier.
+func NewRegistry(execs ...Executor) *Registry {
+	r := &Registry{m: make(map[string]Executor, len(execs))}
+	for _, e := range execs {
+		r.m[e.Type()] = e
+	}
+	return r
+}
+
+// Get returns the executor of typ.
+func (r *Registry) Get(typ string) (Executor, bool) {
+	e, ok := r.m[typ]
+	return e, ok
+}
+
+// Types lists the registered types, sorted.
+func (r *Registry) Types() []string {
+	out := make([]string, 0, len(r.m))
+	for t := range r.m {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,50 @@
+package hook
+
+import "time"
+
+// Built-in event types.
+const (
+	EventRecordCreate = "records.create"
+	EventRecordUpdate = "records.update"
+	EventRecordDelete = "records.delete"
+	EventAuthLogin    = "auth.login"
+	EventAuthRegister = "auth.register"
+)
+
+// BuiltinEvents lists the event types that need no registration.
+var BuiltinEvents = []string{EventRecordCreate, EventRecordUpdate, EventRecordDelete, EventAuthLogin, EventAuthRegister}
+
+// IsBuiltinEvent reports whether t is a built-in event type.
+func IsBuiltinEvent(t string) bool {
+	for _, b := range BuiltinEvents {
+		if b == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is something that happened.
+type Event struct {
+	ID             string         `json:"id"`
+	Type           string         `json:"type"`
+	AccountID      string         `json:"account_id"`
+	Collection     string         `json:"collection,omitempty"`
+	Data           map[string]any `json:"data"`
+	Actor          *Actor         `json:"actor,omitempty"`
+	OccurredAt     time.Time      `json:"occurred_at"`
+	IdempotencyKey string         `json:"idempotency_key,omitempty"`
+	// Depth counts the hook runs that caused this event (0 for outside events).
+	Depth int `json:"depth"`
+}
+
+// Actor is who caused an event: an API key, or a user of the host application.
+type Actor struct {
+	KeyID  string `json:"key_id,omitempty"`
+	Role   string `json:"role,omitempty"`
+	UserID string `json:"user_id,omitempty"`
+	Email  string `json:"email,omitempty"`
+	// HookID and ExecutionID are set when a hook's action caused the event.
+	HookID      string `json:"hook_id,omitempty"`
+	ExecutionID string `json:"execution_id,omitempty"`
+}

@@ -1,0 +1,76 @@
+package hook
+
+import "time"
+
+// Execution statuses.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusSuccess   = "success"
+	StatusPartial   = "partial"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+	StatusCancelled = "cancelled"
+)
+
+// Statuses lists every execution status.
+var Statuses = []string{StatusPending, StatusRunning, StatusSuccess, StatusPartial, StatusFailed, StatusSkipped, StatusCancelled}
+
+// Execution is one run of one hook for one trigger firing. Executions are also
+// the rows of the durable queue: pending ones wait for RunAt.
+type Execution struct {
+	ID                string         `json:"id"`
+	AccountID         string         `json:"account_id"`
+	HookID            string         `json:"hook_id"`
+	EventID           string         `json:"event_id,omitempty"`
+	TriggerType       string         `json:"trigger_type"`
+	Status            string         `json:"status"`
+	Attempts          int            `json:"attempts"`
+	ActionsExecuted   int            `json:"actions_executed"`
+	ErrorMessage      string         `json:"error_message,omitempty"`
+	DurationMS        int64          `json:"duration_ms"`
+	Context           map[string]any `json:"execution_context"`
+	Results           []ActionResult `json:"actions"`
+	Exhausted         bool           `json:"exhausted"`
+	Depth             int            `json:"depth"`
+	Seq               int            `json:"-"` // position among the executions of one event
+	Cursor            int            `json:"-"` // index of the next action to run
+	ReplayOf          string         `json:"replay_of,omitempty"`
+	ConditionResult   *bool          `json:"condition_result,omitempty"`
+	ConditionError    string         `json:"condition_error,omitempty"`
+	ScheduledFor      *time.Time     `json:"scheduled_for,omitempty"` // schedule slot
+	RunAt             time.Time      `json:"run_at"`
+	CreatedAt         time.Time      `json:"created_at"`
+	ExecutedAt        *time.Time     `json:"executed_at"`
+	FinishedAt        *time.Time     `json:"finished_at"`
+	LockedBy          string         `json:"-"`
+	LockedUntil       *time.Time     `json:"-"`
+	LeaseToken        string         `json:"-"`
+	Debug             bool           `json:"-"`
+	WaitForCompletion bool           `json:"-"`
+}
+
+// Done reports whether the execution reached a final status.
+func (e *Execution) Done() bool {
+	switch e.Status {
+	case StatusPending, StatusRunning:
+		return false
+	}
+	return true
+}
+
+// ActionResult is the record of one action within an execution.
+type ActionResult struct {
+	Index      int            `json:"index"`
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	Status     string         `json:"status"` // success, failed, retrying, skipped
+	Case       *int           `json:"case"`   // index of the case taken, nil for the action's own config
+	Attempts   int            `json:"attempts"`
+	Output     map[string]any `json:"output,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Request    any            `json:"request,omitempty"`
+	Response   any            `json:"response,omitempty"`
+	StartedAt  *time.Time     `json:"started_at,omitempty"`
+	DurationMS int64          `json:"duration_ms"`
+}

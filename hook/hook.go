@@ -1,0 +1,126 @@
+// Package hook holds hookline's domain types: accounts, keys, hooks with their
+// triggers and actions, events and executions. It has no I/O and imports no
+// storage or HTTP package; validation that needs the expression language or the
+// schedule maths lives in package hookline.
+package hook
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Trigger types.
+const (
+	TriggerEvent    = "event"
+	TriggerSchedule = "schedule"
+	TriggerInbound  = "inbound"
+	TriggerManual   = "manual"
+)
+
+// Categories a hook may carry.
+var Categories = []string{"lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"}
+
+// Hook is one automation: a trigger, an optional condition and 1..N actions.
+type Hook struct {
+	ID               string     `json:"id"`
+	AccountID        string     `json:"account_id"`
+	Name             string     `json:"name"`
+	Description      string     `json:"description"`
+	Enabled          bool       `json:"enabled"`
+	Order            int        `json:"order"`
+	Roles            []string   `json:"roles"`
+	Category         string     `json:"category"`
+	Debug            bool       `json:"debug"`
+	Trigger          Trigger    `json:"trigger"`
+	Condition        string     `json:"condition"`
+	OnConditionError string     `json:"on_condition_error"`
+	Actions          []Action   `json:"actions"`
+	NextRunAt        *time.Time `json:"next_run_at"`
+	RunCount         int        `json:"run_count"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+
+	// LastRunAt is the last schedule slot fired (schedule hooks only).
+	LastRunAt *time.Time `json:"-"`
+}
+
+// Trigger says when a hook runs. Which fields apply depends on Type.
+type Trigger struct {
+	Type string `json:"type"`
+
+	// event
+	Event      string `json:"event,omitempty"`
+	Collection string `json:"collection,omitempty"`
+
+	// schedule
+	Cron     string   `json:"cron,omitempty"`
+	Every    string   `json:"every,omitempty"`
+	OnceAt   string   `json:"once_at,omitempty"`
+	Weekdays []string `json:"weekdays,omitempty"`
+	Times    []string `json:"times,omitempty"`
+	Timezone string   `json:"timezone,omitempty"`
+	StartAt  string   `json:"start_at,omitempty"`
+	EndAt    string   `json:"end_at,omitempty"`
+	MaxRuns  int      `json:"max_runs,omitempty"`
+	Misfire  string   `json:"misfire,omitempty"`
+
+	// inbound
+	Path    string       `json:"path,omitempty"`
+	Methods []string     `json:"methods,omitempty"`
+	Auth    *InboundAuth `json:"auth,omitempty"`
+	Respond string       `json:"respond,omitempty"`
+}
+
+// InboundAuth verifies inbound calls.
+type InboundAuth struct {
+	Kind      string `json:"kind"` // hmac-sha256, github, stripe, standard-webhooks
+	Header    string `json:"header,omitempty"`
+	SecretRef string `json:"secret_ref"`
+}
+
+// Key is the index key under which an enabled hook is found for a firing:
+// "event:<type>" for event triggers, "inbound:<path>" for inbound routes,
+// "schedule" and "manual" otherwise.
+func (t Trigger) Key() string {
+	switch t.Type {
+	case TriggerEvent:
+		return "event:" + t.Event
+	case TriggerInbound:
+		return "inbound:" + t.Path
+	default:
+		return t.Type
+	}
+}
+
+// Action is one step of a hook.
+type Action struct {
+	Type   string         `json:"type"`
+	Name   string         `json:"name,omitempty"`
+	Config map[string]any `json:"config"`
+	Cases  []Case         `json:"cases,omitempty"`
+	Retry  *RetryPolicy   `json:"retry,omitempty"`
+}
+
+// Case is a branch of an action: the first case whose When holds merges its
+// Config over the action's own.
+type Case struct {
+	When   string         `json:"when"`
+	Config map[string]any `json:"config"`
+}
+
+// RetryPolicy bounds the attempts of one action.
+type RetryPolicy struct {
+	MaxAttempts int    `json:"max_attempts,omitempty"`
+	Backoff     string `json:"backoff,omitempty"` // exponential (default), fixed
+	Initial     string `json:"initial,omitempty"` // default 2s
+	Max         string `json:"max,omitempty"`     // default 10m
+}
+
+// Clone returns a deep copy of h (through JSON; hooks are small).
+func (h *Hook) Clone() *Hook {
+	b, _ := json.Marshal(h)
+	var c Hook
+	_ = json.Unmarshal(b, &c)
+	c.LastRunAt = h.LastRunAt
+	return &c
+}

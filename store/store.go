@@ -1,0 +1,250 @@
+// Package store defines hookline's storage interface. Drivers live in
+// store/sqlite and store/postgres; store/storetest is the conformance suite
+// both must pass. The engine reaches storage only through these interfaces.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+)
+
+// Errors drivers return (wrapped with %w where context helps).
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")   // unique constraint
+	ErrLeaseLost = errors.New("lease lost") // another node owns the execution now
+)
+
+// Topics for Notify/Listen.
+const (
+	TopicExecutions = "hookline_executions" // new executions are ready
+	TopicHooks      = "hookline_hooks"      // hooks changed: drop caches
+	TopicAccounts   = "hookline_accounts"   // accounts or keys changed
+	TopicJobs       = "hookline_jobs"       // jobs are ready
+)
+
+// Store is a storage driver.
+type Store interface {
+	Querier
+	// Tx runs fn in one transaction. fn may be called again by the driver
+	// only if it returned nil and the commit failed transiently; it must not
+	// have side effects outside q. Notifications made in fn are delivered
+	// after commit.
+	Tx(ctx context.Context, fn func(q Querier) error) error
+	// Listen delivers notifications of the given topics (from this and, on
+	// shared databases, other nodes) to fn until ctx is done. fn must not block.
+	Listen(ctx context.Context, topics []string, fn func(topic, payload string)) error
+	// Migrate brings the schema up to date.
+	Migrate(ctx context.Context) error
+	// Shared reports whether several nodes may share the database (PostgreSQL).
+	Shared() bool
+	Close() error
+}
+
+// Querier is every read and write; inside Tx it runs in the transaction.
+type Querier interface {
+	// Notify publishes payload on topic after the surrounding commit.
+	Notify(ctx context.Context, topic, payload string) error
+
+	// Meta is a small key/value table (secret key check, versions).
+	MetaGet(ctx context.Context, key string) (string, error) // ErrNotFound
+	MetaSet(ctx context.Context, key, value string) error
+
+	AccountInsert(ctx context.Context, a *hook.Account) error
+	AccountGet(ctx context.Context, id string) (*hook.Account, error)
+	AccountList(ctx context.Context, f AccountFilter) ([]*hook.Account, error)
+	AccountUpdate(ctx context.Context, a *hook.Account) error
+	AccountDelete(ctx context.Context, id string) error // cascades to everything the account owns
+	AccountCount(ctx context.Context) (int, error)
+
+	KeyInsert(ctx context.Context, k *hook.APIKey) error
+	KeyGet(ctx context.Context, id string) (*hook.APIKey, error)
+	KeyGetByHash(ctx context.Context, hash string) (*hook.APIKey, error)
+	KeyList(ctx context.Context, accountID string) ([]*hook.APIKey, error)
+	KeyDelete(ctx context.Context, id string) error
+	KeyTouch(ctx context.Context, id string, at time.Time) error
+
+	HookInsert(ctx context.Context, h *hook.Hook) error
+	HookGet(ctx context.Context, id string) (*hook.Hook, error)
+	HookList(ctx context.Context, f HookFilter) ([]*hook.Hook, error)
+	HookUpdate(ctx context.Context, h *hook.Hook) error
+	HookDelete(ctx context.Context, id string) error
+	HookCount(ctx context.Context, accountID string) (int, error)
+	// HookListEnabled lists every enabled hook (for the in-memory trigger index).
+	HookListEnabled(ctx context.Context) ([]*hook.Hook, error)
+	// HookListDue lists enabled schedule hooks with next_run_at <= now.
+	HookListDue(ctx context.Context, now time.Time, limit int) ([]*hook.Hook, error)
+	// HookSetSchedule sets next_run_at, last_run_at and run_count.
+	HookSetSchedule(ctx context.Context, id string, next, last *time.Time, runCount int) error
+
+	// EventInsert stores e. When e.IdempotencyKey is set and an event of the
+	// same account has it already, nothing is written and the existing id is
+	// returned with inserted=false.
+	EventInsert(ctx context.Context, e *hook.Event) (id string, inserted bool, err error)
+	EventGet(ctx context.Context, id string) (*hook.Event, error)
+
+	ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error
+	ExecutionGet(ctx context.Context, id string) (*hook.Execution, error)
+	ExecutionList(ctx context.Context, f ExecutionFilter) ([]*hook.Execution, error)
+	// ExecutionClaim leases up to limit pending executions with run_at <= now
+	// to node until leaseUntil, oldest run_at first, and returns them with
+	// status running, Attempts incremented and a fresh LeaseToken.
+	ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int) ([]*hook.Execution, error)
+	// ExecutionSave writes the mutable fields of x (status, results, cursor,
+	// run_at, attempts, counters, times, error) if x.LeaseToken still holds
+	// the lease; otherwise ErrLeaseLost. A final or pending status releases
+	// the lease.
+	ExecutionSave(ctx context.Context, x *hook.Execution) error
+	// ExecutionExtend pushes the lease of the executions the node holds.
+	ExecutionExtend(ctx context.Context, node string, ids []string, until time.Time) error
+	// ExecutionRescue returns running executions whose lease ended before now
+	// to pending (run_at = now) and reports how many.
+	ExecutionRescue(ctx context.Context, now time.Time) (int, error)
+	// ExecutionNextRunAt is the earliest run_at of a pending execution.
+	ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error)
+	// ExecutionPrune deletes finished executions (and events left without
+	// executions) finished before t.
+	ExecutionPrune(ctx context.Context, before time.Time) (int, error)
+	// ExecutionStats counts executions by status in buckets of size step from since.
+	ExecutionStats(ctx context.Context, accountIDs []string, since time.Time, step time.Duration) ([]StatBucket, error)
+
+	// FieldClaim implements first-writer-wins for update_record: it records that
+	// the hook at position seq wrote field of record within event. It returns
+	// true when the caller may write (no claim yet, or only claims by later
+	// positions), false when an earlier position owns the field.
+	FieldClaim(ctx context.Context, eventID, recordID, field string, seq int) (bool, error)
+
+	// SlotClaim records that hook fired its schedule slot. It returns false if
+	// the slot was fired already (by this or another node).
+	SlotClaim(ctx context.Context, hookID string, slot time.Time) (bool, error)
+
+	SecretPut(ctx context.Context, s *hook.Secret) error // insert or replace
+	SecretGet(ctx context.Context, accountID, name string) (*hook.Secret, error)
+	SecretList(ctx context.Context, accountID string) ([]*hook.Secret, error) // Value filled
+	SecretDelete(ctx context.Context, accountID, name string) error
+
+	EventTypeInsert(ctx context.Context, t *EventType) error
+	EventTypeList(ctx context.Context, accountIDs []string) ([]*EventType, error)
+	EventTypeDelete(ctx context.Context, accountID, id string) error
+
+	CollectionInsert(ctx context.Context, c *Collection) error
+	CollectionGet(ctx context.Context, accountID, name string) (*Collection, error)
+	CollectionList(ctx context.Context, accountID string) ([]*Collection, error)
+	CollectionDelete(ctx context.Context, accountID, name string) error // and its records
+
+	RecordInsert(ctx context.Context, r *Record) error
+	RecordGet(ctx context.Context, accountID, collection, id string) (*Record, error)
+	RecordList(ctx context.Context, f RecordFilter) ([]*Record, error)
+	RecordUpdate(ctx context.Context, r *Record) error
+	RecordDelete(ctx context.Context, accountID, collection, id string) error
+
+	JobInsert(ctx context.Context, j *Job) error
+	JobGet(ctx context.Context, id string) (*Job, error)
+	// JobClaim leases the next available job of queue (state available or a
+	// running one whose lease ended), or returns nil, nil.
+	JobClaim(ctx context.Context, accountIDs []string, queue string, now, leaseUntil time.Time) (*Job, error)
+	JobUpdate(ctx context.Context, j *Job) error
+	JobList(ctx context.Context, f JobFilter) ([]*Job, error)
+}
+
+// Page is cursor pagination: Cursor is the last id of the previous page.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// AccountFilter selects accounts.
+type AccountFilter struct {
+	IDs []string // empty: all
+	Page
+}
+
+// HookFilter selects hooks. Lists are ordered by id.
+type HookFilter struct {
+	AccountIDs  []string // empty: all
+	TriggerType string
+	Enabled     *bool
+	Q           string // substring of name or description, case-insensitive
+	Page
+}
+
+// ExecutionFilter selects executions, newest first (id descending; Cursor
+// is the last id seen).
+type ExecutionFilter struct {
+	AccountIDs  []string
+	HookID      string
+	Status      string
+	TriggerType string
+	Exhausted   *bool
+	Since       *time.Time
+	Until       *time.Time
+	Page
+}
+
+// StatBucket counts executions of one time bucket.
+type StatBucket struct {
+	Start    time.Time      `json:"start"`
+	ByStatus map[string]int `json:"by_status"`
+}
+
+// EventType is a registered hookable event.
+type EventType struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Label     string    `json:"label"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Collection is a built-in collection of records.
+type Collection struct {
+	AccountID string         `json:"account_id"`
+	Name      string         `json:"name"`
+	Schema    map[string]any `json:"schema,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// Record is a flat JSON document in a collection.
+type Record struct {
+	ID         string
+	AccountID  string
+	Collection string
+	Data       map[string]any
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// RecordFilter selects records of one collection, ordered by id.
+type RecordFilter struct {
+	AccountID  string
+	Collection string
+	Page
+}
+
+// Job is a unit of work an enqueue_job action put on a named queue.
+type Job struct {
+	ID          string     `json:"id"`
+	AccountID   string     `json:"account_id"`
+	Queue       string     `json:"queue"`
+	Payload     any        `json:"payload"`
+	State       string     `json:"state"` // available, running, completed, dead
+	Priority    int        `json:"priority"`
+	Attempt     int        `json:"attempt"`
+	MaxAttempts int        `json:"max_attempts"`
+	RunAt       time.Time  `json:"run_at"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	ExecutionID string     `json:"execution_id,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+}
+
+// JobFilter selects jobs, newest first.
+type JobFilter struct {
+	AccountIDs []string
+	Queue      string
+	State      string
+	Page
+}
