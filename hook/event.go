@@ -26,11 +26,13 @@ func IsBuiltinEvent(t string) bool {
 
 // Event is something that happened.
 type Event struct {
-	ID             string         `json:"id"`
-	Type           string         `json:"type"`
-	AccountID      string         `json:"account_id"`
-	Collection     string         `json:"collection,omitempty"`
-	Data           map[string]any `json:"data"`
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	AccountID  string         `json:"account_id"`
+	Collection string         `json:"collection,omitempty"`
+	Data       map[string]any `json:"data"`
+	// Previous is the record before an update (records.update only).
+	Previous       map[string]any `json:"previous,omitempty"`
 	Actor          *Actor         `json:"actor,omitempty"`
 	OccurredAt     time.Time      `json:"occurred_at"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty"`

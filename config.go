@@ -1,0 +1,176 @@
+package hookline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/hookline/hookline/action"
+	"github.com/hookline/hookline/rule"
+	"github.com/hookline/hookline/store"
+)
+
+// Config configures an Engine. Zero values take the documented defaults
+// (WithDefaults); Open validates the result.
+type Config struct {
+	// Store is the storage driver (store/sqlite or store/postgres). Required.
+	Store store.Store
+	// Logger receives the engine's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// NodeID names this node in leases. Default: a random id.
+	NodeID string
+
+	// Workers is how many executions run at once on this node. Default 32.
+	Workers int
+	// ClaimBatch is the most executions claimed in one query. Default 64.
+	ClaimBatch int
+	// PollInterval is the fallback poll when no wake-up arrives. Default 1s.
+	PollInterval time.Duration
+	// Lease is how long a claimed execution belongs to this node before
+	// another may rescue it; running work extends it. Default 30s.
+	Lease time.Duration
+	// RescueInterval is how often expired leases are rescued. Default 10s.
+	RescueInterval time.Duration
+
+	// MaxHooksPerAccount bounds hooks per account. Default 50.
+	MaxHooksPerAccount int
+	// MaxActionsPerHook bounds actions per hook. Default 20.
+	MaxActionsPerHook int
+	// MaxDepth bounds chains of hooks causing hooks. Default 5.
+	MaxDepth int
+	// MaxEventBytes bounds an event's encoded data. Default 256 KiB.
+	MaxEventBytes int
+	// EventsPerSecond bounds events per second per account (a token bucket
+	// with one second of burst). Default 1000; negative disables.
+	EventsPerSecond float64
+	// Retention is how long finished executions are kept. Default 720h (30 days).
+	Retention time.Duration
+	// WaitMax bounds ?wait= and synchronous inbound responses. Default 60s.
+	WaitMax time.Duration
+
+	// AllowNet lists networks outbound HTTP may reach although they are
+	// private, loopback or link-local. Default: none.
+	AllowNet []netip.Prefix
+	// HTTPClient overrides the SSRF-guarded outbound client (tests, embedders).
+	HTTPClient *http.Client
+
+	// SecretKey (32 bytes) encrypts stored secrets. Required.
+	SecretKey []byte
+
+	// SMTP and SMS configure the send_email and send_sms actions.
+	SMTP SMTPConfig
+	SMS  SMSConfig
+
+	// Actions overrides the built-in action executors. Default: all built-ins.
+	Actions *action.Registry
+	// Expr bounds expressions. Default: rule.Limits defaults.
+	Expr rule.Limits
+}
+
+// SMTPConfig configures outgoing email.
+type SMTPConfig struct {
+	Host     string
+	Port     int // default 587 (465 with TLS "tls")
+	Username string
+	Password string
+	From     string
+	TLS      string // none, starttls (default), tls
+}
+
+// SMSConfig configures a Twilio-compatible SMS provider.
+type SMSConfig struct {
+	URL        string // base URL, default https://api.twilio.com
+	AccountSID string
+	AuthToken  string
+	From       string
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Workers == 0 {
+		c.Workers = 32
+	}
+	if c.ClaimBatch == 0 {
+		c.ClaimBatch = 64
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Lease == 0 {
+		c.Lease = 30 * time.Second
+	}
+	if c.RescueInterval == 0 {
+		c.RescueInterval = 10 * time.Second
+	}
+	if c.MaxHooksPerAccount == 0 {
+		c.MaxHooksPerAccount = 50
+	}
+	if c.MaxActionsPerHook == 0 {
+		c.MaxActionsPerHook = 20
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = 5
+	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = 256 << 10
+	}
+	if c.EventsPerSecond == 0 {
+		c.EventsPerSecond = 1000
+	}
+	if c.Retention == 0 {
+		c.Retention = 720 * time.Hour
+	}
+	if c.WaitMax == 0 {
+		c.WaitMax = 60 * time.Second
+	}
+	if c.SMTP.TLS == "" {
+		c.SMTP.TLS = "starttls"
+	}
+	if c.SMTP.Port == 0 {
+		c.SMTP.Port = 587
+		if c.SMTP.TLS == "tls" {
+			c.SMTP.Port = 465
+		}
+	}
+	if c.SMS.URL == "" {
+		c.SMS.URL = "https://api.twilio.com"
+	}
+	c.Expr = c.Expr.WithDefaults()
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if len(c.SecretKey) != 32 {
+		errs = append(errs, fmt.Errorf("SecretKey must be 32 bytes, got %d", len(c.SecretKey)))
+	}
+	if c.Workers < 1 || c.ClaimBatch < 1 {
+		errs = append(errs, errors.New("Workers and ClaimBatch must be positive"))
+	}
+	if c.Lease < time.Second {
+		errs = append(errs, errors.New("Lease must be at least 1s"))
+	}
+	if c.MaxHooksPerAccount < 1 || c.MaxActionsPerHook < 1 || c.MaxDepth < 1 || c.MaxEventBytes < 1 {
+		errs = append(errs, errors.New("limits must be positive"))
+	}
+	switch c.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		errs = append(errs, fmt.Errorf("SMTP.TLS must be none, starttls or tls, got %q", c.SMTP.TLS))
+	}
+	return errors.Join(errs...)
+}

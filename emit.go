@@ -1,0 +1,237 @@
+package hookline
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+// EmitResult says what became of one event.
+type EmitResult struct {
+	EventID      string
+	Duplicate    bool     // an event with the same idempotency key existed
+	ExecutionIDs []string // executions created (none for a duplicate)
+}
+
+// Emit validates e, stores it and one execution per matching hook in one
+// transaction, and wakes the queue. The event is durable when Emit returns.
+func (e *Engine) Emit(ctx context.Context, ev *hook.Event) (*EmitResult, error) {
+	rs, err := e.EmitBatch(ctx, []*hook.Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// EmitBatch stores several events in one transaction: all or none.
+func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResult, error) {
+	for i, ev := range evs {
+		if err := e.prepareEvent(ctx, ev); err != nil {
+			if len(evs) > 1 {
+				if pe, ok := err.(*Error); ok && pe.Field != "" {
+					pe.Field = "[" + itoa(i) + "]." + pe.Field
+				}
+			}
+			return nil, err
+		}
+	}
+	var out []*EmitResult
+	err := e.st.Tx(ctx, func(q store.Querier) error {
+		out = out[:0]
+		for _, ev := range evs {
+			r, err := e.EmitTx(ctx, q, ev)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.Metrics.events.Add(float64(len(evs)))
+	return out, nil
+}
+
+// prepareEvent validates an event and fills its defaults.
+func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
+	if ev.AccountID == "" {
+		return invalid("account_id", "is required")
+	}
+	ev.Type = strings.TrimSpace(ev.Type)
+	if ev.Type == "" {
+		return invalid("type", "is required")
+	}
+	if len(ev.Type) > 100 {
+		return invalid("type", "must be at most 100 characters")
+	}
+	if !hook.IsBuiltinEvent(ev.Type) {
+		ok, err := e.eventTypeKnown(ctx, ev.AccountID, ev.Type)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return invalid("type", "%q is not a registered hookable event: register it with POST /api/v1/event-types first", ev.Type)
+		}
+	}
+	if ev.Collection != "" && !collectionRE.MatchString(ev.Collection) {
+		return invalid("collection", "must be lower-case letters, digits and _, starting with a letter")
+	}
+	if len(ev.IdempotencyKey) > 200 {
+		return invalid("idempotency_key", "must be at most 200 characters")
+	}
+	if ev.Data == nil {
+		ev.Data = map[string]any{}
+	}
+	b, err := json.Marshal(ev.Data)
+	if err != nil {
+		return invalid("data", "must be a JSON object")
+	}
+	if len(b) > e.cfg.MaxEventBytes {
+		return &Error{Kind: KindTooLarge, Field: "data", Msg: "event data is larger than " + itoa(e.cfg.MaxEventBytes) + " bytes"}
+	}
+	if wait, ok := e.limiter.allow(ev.AccountID, e.now()); !ok {
+		return &Error{Kind: KindRateLimit, Msg: "too many events for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+	}
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = e.now()
+	}
+	ev.OccurredAt = ev.OccurredAt.UTC().Truncate(time.Microsecond)
+	return nil
+}
+
+// EmitTx stores a prepared event and its executions inside the caller's
+// transaction (records use it so a write and its event commit together).
+func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*EmitResult, error) {
+	now := e.now().UTC()
+	if ev.ID == "" {
+		ev.ID = e.ids.next(prefixEvent, now)
+	}
+	id, inserted, err := q.EventInsert(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		return &EmitResult{EventID: id, Duplicate: true}, nil
+	}
+	owners, err := e.accts.ancestors(ctx, q, ev.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := e.hooks.match(ctx, q, owners, "event:"+ev.Type)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := e.accts.get(ctx, q, ev.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	base := eventContext(ev, acc)
+	var xs []*hook.Execution
+	for _, h := range hooks {
+		if h.Trigger.Collection != "" && h.Trigger.Collection != ev.Collection {
+			continue
+		}
+		if len(h.Roles) > 0 && (ev.Actor == nil || !slices.Contains(h.Roles, ev.Actor.Role)) {
+			continue
+		}
+		x := e.newExecution(h, hook.TriggerEvent, base, ev.Depth, now)
+		x.EventID = ev.ID
+		x.Seq = len(xs)
+		e.refuseTooDeep(x)
+		xs = append(xs, x)
+	}
+	if len(xs) == 0 {
+		return &EmitResult{EventID: ev.ID}, nil
+	}
+	if err := q.ExecutionInsert(ctx, xs...); err != nil {
+		return nil, err
+	}
+	if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+		return nil, err
+	}
+	res := &EmitResult{EventID: ev.ID}
+	for _, x := range xs {
+		res.ExecutionIDs = append(res.ExecutionIDs, x.ID)
+	}
+	return res, nil
+}
+
+func (e *Engine) newExecution(h *hook.Hook, trigger string, ctxMap map[string]any, depth int, now time.Time) *hook.Execution {
+	return &hook.Execution{
+		ID: e.ids.next(prefixExecution, now), AccountID: h.AccountID, HookID: h.ID,
+		TriggerType: trigger, Status: hook.StatusPending, Context: ctxMap, Depth: depth,
+		RunAt: now, CreatedAt: now, Results: []hook.ActionResult{},
+	}
+}
+
+// refuseTooDeep marks an execution caused by a chain deeper than MaxDepth as
+// cancelled: it is logged, never run.
+func (e *Engine) refuseTooDeep(x *hook.Execution) {
+	if x.Depth > e.cfg.MaxDepth {
+		now := x.CreatedAt
+		x.Status = hook.StatusCancelled
+		x.FinishedAt = &now
+		x.ErrorMessage = "refused: hook chain depth " + itoa(x.Depth) + " exceeds the maximum of " + itoa(e.cfg.MaxDepth) + " (HOOKLINE_MAX_DEPTH)"
+	}
+}
+
+// eventContext is the execution context of an event: what conditions and
+// templates see, stored with each execution.
+func eventContext(ev *hook.Event, acc *hook.Account) map[string]any {
+	c := map[string]any{
+		"event": map[string]any{
+			"id": ev.ID, "type": ev.Type, "occurred_at": ev.OccurredAt.Format(time.RFC3339Nano),
+			"collection": ev.Collection, "depth": ev.Depth,
+		},
+		"data":    ev.Data,
+		"account": accountContext(acc),
+	}
+	if ev.Collection != "" {
+		c["collection"] = ev.Collection
+	}
+	if strings.HasPrefix(ev.Type, "records.") {
+		c["record"] = ev.Data
+		if ev.Previous != nil {
+			c["previous"] = ev.Previous
+		}
+	}
+	if ev.Actor != nil {
+		a := map[string]any{"role": ev.Actor.Role, "key_id": ev.Actor.KeyID}
+		if ev.Actor.UserID != "" {
+			a["user_id"] = ev.Actor.UserID
+		}
+		if ev.Actor.Email != "" {
+			a["email"] = ev.Actor.Email
+		}
+		c["auth"] = a
+		c["event"].(map[string]any)["actor"] = a
+	}
+	return c
+}
+
+func accountContext(a *hook.Account) map[string]any {
+	if a == nil {
+		return nil
+	}
+	return map[string]any{"id": a.ID, "name": a.Name, "parent_id": a.ParentID}
+}
+
+// AuthorizeEmit checks that p may send every one of evs.
+func (e *Engine) AuthorizeEmit(ctx context.Context, p Principal, evs []*hook.Event) error {
+	for _, ev := range evs {
+		if err := e.authorize(ctx, p, ev.AccountID, PermEmit); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return invalid("account_id", "no such account")
+			}
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+// Package hookline is the embeddable hooks & actions engine: events in,
+// hooks matched in a defined order, actions run durably with retries and a
+// full execution log. cmd/hookline wraps it in a server; embedders use it
+// directly:
+//
+//	st, _ := sqlite.Open(ctx, "hookline.db", sqlite.Options{})
+//	eng, _ := hookline.Open(ctx, hookline.Config{Store: st, SecretKey: key})
+//	eng.Start(ctx)
+//	defer eng.Stop(ctx)
+//	eng.Emit(ctx, &hook.Event{Type: "records.create", AccountID: acc, Data: ...})
+package hookline
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/action"
+	"github.com/hookline/hookline/action/webhook"
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/queue"
+	"github.com/hookline/hookline/internal/runner"
+	"github.com/hookline/hookline/internal/stdwebhooks"
+	"github.com/hookline/hookline/rule"
+	"github.com/hookline/hookline/store"
+)
+
+// Engine is a running hookline: storage, the queue, the runner and the
+// scheduler. Open one per process (or several in tests: nothing is global).
+type Engine struct {
+	cfg     Config
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	ids     *idGen
+	rules   *rule.Cache
+	actions *action.Registry
+	hooks   *hookIndex
+	accts   *accountCache
+	secrets *secretCache
+	aead    cipher.AEAD
+	limiter *rateLimiter
+	waiters *waiters
+	Metrics *Metrics
+
+	queue  *queue.Queue
+	runner *runner.Runner
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	bg      sync.WaitGroup
+}
+
+// Open validates cfg, migrates the database and returns an Engine that is
+// ready for API calls; Start begins running executions.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("hookline: invalid config: %w", err)
+	}
+	if cfg.NodeID == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		cfg.NodeID = "node-" + hex.EncodeToString(b)
+	}
+	aead, err := newAEAD(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
+		ids:     newIDGen(),
+		rules:   rule.NewCache(cfg.Expr, 10000),
+		hooks:   newHookIndex(),
+		accts:   newAccountCache(),
+		secrets: newSecretCache(),
+		aead:    aead,
+		limiter: newRateLimiter(cfg.EventsPerSecond),
+		waiters: newWaiters(),
+		Metrics: newMetrics(),
+	}
+	if err := e.st.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("hookline: migrate: %w", err)
+	}
+	if err := e.checkSecretKey(ctx); err != nil {
+		return nil, err
+	}
+	e.actions = cfg.Actions
+	if e.actions == nil {
+		e.actions = e.defaultActions()
+	}
+	e.runner = runner.New(runner.Deps{
+		Store: e.st, Actions: e.actions, Rules: e.rules, Now: e.now, Logger: e.log,
+		Host:    &host{e: e},
+		Hook:    e.hookForRun,
+		Account: func(ctx context.Context, id string) (*hook.Account, error) { return e.accts.get(ctx, e.st, id) },
+		Secrets: e.secretValues,
+		OnDone:  e.executionSaved,
+	})
+	e.queue = queue.New(queue.Config{
+		Store: e.st, Node: cfg.NodeID, Workers: cfg.Workers, Batch: cfg.ClaimBatch,
+		Lease: cfg.Lease, Poll: cfg.PollInterval, Rescue: cfg.RescueInterval,
+		Now: e.now, Logger: e.log, Handler: e.runner.Run,
+		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
+		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
+	})
+	return e, nil
+}
+
+// outboundClient is the SSRF-guarded HTTP client actions use.
+func (e *Engine) outboundClient() *http.Client {
+	if e.cfg.HTTPClient != nil {
+		return e.cfg.HTTPClient
+	}
+	return netguard.NewClient(netguard.Options{Allow: e.cfg.AllowNet, Timeout: 60 * time.Second})
+}
+
+func (e *Engine) defaultActions() *action.Registry {
+	client := e.outboundClient()
+	return action.NewRegistry(
+		webhook.New(webhook.Options{Client: client, Now: e.now, Secrets: e.signingSecrets}),
+	)
+}
+
+// signingSecrets are the secrets that sign an account's webhooks now: the
+// current one and, within 24 h of a rotation, the previous one.
+func (e *Engine) signingSecrets(a *hook.Account, now time.Time) []string {
+	if a == nil || a.SigningSecret == "" {
+		return nil
+	}
+	out := []string{a.SigningSecret}
+	if a.PrevSigningSecret != "" && a.PrevSecretExpiresAt != nil && now.Before(*a.PrevSecretExpiresAt) {
+		out = append(out, a.PrevSigningSecret)
+	}
+	return out
+}
+
+// Start runs the queue, the rescuer, the cache listeners and the pruner.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errors.New("hookline: already started")
+	}
+	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts}, func(topic, _ string) {
+		switch topic {
+		case store.TopicHooks:
+			e.hooks.invalidate()
+		case store.TopicAccounts:
+			e.accts.invalidate()
+			e.secrets.invalidate()
+		}
+	})
+	if err != nil {
+		e.cancel()
+		return fmt.Errorf("hookline: listen: %w", err)
+	}
+	if !e.st.Shared() {
+		// A single-node database: whatever is running was left by this
+		// node's previous process (a crash), so it can be taken back now.
+		if n, err := e.st.ExecutionRescue(ctx, e.now().Add(100*365*24*time.Hour)); err != nil {
+			e.cancel()
+			return fmt.Errorf("hookline: rescue executions: %w", err)
+		} else if n > 0 {
+			e.log.Warn("took back executions a previous run left unfinished", "count", n)
+		}
+	}
+	if err := e.queue.Start(ctx); err != nil {
+		e.cancel()
+		return fmt.Errorf("hookline: start queue: %w", err)
+	}
+	e.bg.Add(1)
+	go e.pruneLoop(ctx)
+	e.started = true
+	return nil
+}
+
+// Stop stops taking new work and waits for running executions until ctx ends.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started {
+		return nil
+	}
+	err := e.queue.Stop(ctx)
+	e.cancel()
+	e.bg.Wait()
+	e.started = false
+	return err
+}
+
+// Store returns the engine's storage driver.
+func (e *Engine) Store() store.Store { return e.st }
+
+// Config returns the effective configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Actions lists the registered action types.
+func (e *Engine) Actions() []string { return e.actions.Types() }
+
+func (e *Engine) pruneLoop(ctx context.Context) {
+	defer e.bg.Done()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := e.st.ExecutionPrune(ctx, e.now().Add(-e.cfg.Retention))
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("prune executions", "err", err)
+		} else if n > 0 {
+			e.log.Info("pruned executions past retention", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// hookForRun returns the hook an execution runs: the enabled one from the
+// index, or (disabled since the event) from the store.
+func (e *Engine) hookForRun(ctx context.Context, id string) (*hook.Hook, error) {
+	if err := e.hooks.load(ctx, e.st); err == nil {
+		e.hooks.mu.RLock()
+		h := e.hooks.byID[id]
+		e.hooks.mu.RUnlock()
+		if h != nil {
+			return h, nil
+		}
+	}
+	return e.st.HookGet(ctx, id)
+}
+
+func (e *Engine) executionSaved(x *hook.Execution) {
+	e.Metrics.observe(x, e.now())
+	if x.Done() {
+		e.waiters.done(x.ID)
+	}
+	if x.Status == hook.StatusPending {
+		e.queue.Wake()
+	}
+}
+
+var _ = stdwebhooks.NewSecret

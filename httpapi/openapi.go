@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// obj and friends keep the schema table short.
+type obj = map[string]any
+
+func ref(name string) obj     { return obj{"$ref": "#/components/schemas/" + name} }
+func arr(items obj) obj       { return obj{"type": "array", "items": items} }
+func str() obj                { return obj{"type": "string"} }
+func strf(format string) obj  { return obj{"type": "string", "format": format} }
+func enum(vals ...string) obj { return obj{"type": "string", "enum": vals} }
+func object(props obj, required ...string) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+func listOf(name string) obj {
+	return object(obj{"items": arr(ref(name)), "next_cursor": obj{"type": "string", "nullable": true}})
+}
+
+var anyObject = obj{"type": "object", "additionalProperties": true}
+
+func schemas() obj {
+	trigger := object(obj{
+		"type":  enum("event", "schedule", "inbound", "manual"),
+		"event": str(), "collection": str(),
+		"cron": str(), "every": str(), "once_at": strf("date-time"), "weekdays": arr(str()), "times": arr(str()),
+		"timezone": str(), "start_at": strf("date-time"), "end_at": strf("date-time"),
+		"max_runs": obj{"type": "integer"}, "misfire": enum("run_once", "skip"),
+		"path": str(), "methods": arr(enum("GET", "POST", "PUT", "PATCH", "DELETE")),
+		"auth":    object(obj{"kind": enum("hmac-sha256", "github", "stripe", "standard-webhooks"), "header": str(), "secret_ref": str()}),
+		"respond": enum("accepted", "sync"),
+	}, "type")
+	actionSchema := object(obj{
+		"type": str(), "name": str(), "config": anyObject,
+		"cases": arr(object(obj{"when": str(), "config": anyObject}, "when", "config")),
+		"retry": object(obj{"max_attempts": obj{"type": "integer"}, "backoff": enum("exponential", "fixed"), "initial": str(), "max": str()}),
+	}, "type", "config")
+	hookProps := obj{
+		"id": str(), "account_id": str(), "name": str(), "description": str(), "enabled": obj{"type": "boolean"},
+		"order": obj{"type": "integer"}, "roles": arr(str()),
+		"category": enum("lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"),
+		"debug":    obj{"type": "boolean"}, "trigger": trigger, "condition": str(),
+		"on_condition_error": enum("fire", "skip"), "actions": arr(actionSchema),
+		"next_run_at": obj{"type": "string", "format": "date-time", "nullable": true}, "next_runs": arr(strf("date-time")),
+		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer"},
+		"created_at": strf("date-time"), "updated_at": strf("date-time"),
+	}
+	result := object(obj{
+		"index": obj{"type": "integer"}, "name": str(), "type": str(), "status": enum("pending", "success", "failed", "retrying"),
+		"case": obj{"type": "integer", "nullable": true}, "attempts": obj{"type": "integer"}, "output": anyObject,
+		"error": str(), "request": anyObject, "response": anyObject, "started_at": strf("date-time"), "duration_ms": obj{"type": "integer"},
+	})
+	return obj{
+		"Error":         object(obj{"error": object(obj{"code": str(), "message": str(), "field": str()}, "code", "message")}, "error"),
+		"Account":       object(obj{"id": str(), "parent_id": str(), "name": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}),
+		"AccountInput":  object(obj{"name": str(), "parent_id": str()}),
+		"AccountList":   listOf("Account"),
+		"KeyInput":      object(obj{"name": str(), "role": enum("admin", "manager", "user", "agent", "system", "publishable"), "allowed_origins": arr(str())}, "name", "role"),
+		"Key":           object(obj{"id": str(), "account_id": str(), "name": str(), "role": str(), "prefix": str(), "created_at": strf("date-time")}),
+		"KeyCreated":    object(obj{"id": str(), "key": str(), "prefix": str(), "name": str(), "role": str(), "account_id": str()}),
+		"KeyList":       listOf("Key"),
+		"SigningSecret": object(obj{"secret": str(), "previous_secret": str(), "previous_expires_at": strf("date-time")}),
+		"Hook":          object(hookProps, "name", "trigger", "actions"),
+		"HookPatch":     object(hookProps),
+		"HookList":      listOf("Hook"),
+		"DataBody":      object(obj{"data": anyObject}),
+		"ExecutionID":   object(obj{"execution_id": str()}),
+		"TestResult": object(obj{
+			"condition": object(obj{"result": obj{"type": "boolean"}, "error": obj{"type": "string", "nullable": true}}),
+			"actions":   arr(object(obj{"name": str(), "type": str(), "case": obj{"type": "integer", "nullable": true}, "config": anyObject, "error": str()})),
+		}),
+		"Execution": object(obj{
+			"id": str(), "account_id": str(), "hook_id": str(), "event_id": str(), "trigger_type": str(),
+			"status":   enum("pending", "running", "success", "partial", "failed", "skipped", "cancelled"),
+			"attempts": obj{"type": "integer"}, "actions_executed": obj{"type": "integer"}, "error_message": str(),
+			"duration_ms": obj{"type": "integer"}, "execution_context": anyObject, "actions": arr(result),
+			"exhausted": obj{"type": "boolean"}, "depth": obj{"type": "integer"}, "replay_of": str(),
+			"condition_result": obj{"type": "boolean"}, "condition_error": str(),
+			"run_at": strf("date-time"), "created_at": strf("date-time"), "executed_at": strf("date-time"), "finished_at": strf("date-time"),
+		}),
+		"ExecutionList": listOf("Execution"),
+		"ReplayOptions": object(obj{"from": enum("start", "failed_action")}),
+		"EventType":     object(obj{"id": str(), "label": str(), "account_id": str(), "created_at": strf("date-time")}, "id", "label"),
+		"EventTypeList": listOf("EventType"),
+		"EventInput": object(obj{
+			"type": str(), "data": anyObject, "collection": str(), "idempotency_key": str(),
+			"account_id": str(), "occurred_at": strf("date-time"),
+		}, "type"),
+		"EventIDs":        object(obj{"event_ids": arr(str())}),
+		"SecretInput":     object(obj{"name": str(), "value": str(), "account_id": str()}, "name", "value"),
+		"Secret":          object(obj{"name": str(), "created_at": strf("date-time")}),
+		"SecretList":      listOf("Secret"),
+		"CollectionInput": object(obj{"name": str(), "schema": anyObject, "account_id": str()}, "name"),
+		"Collection":      object(obj{"name": str(), "account_id": str(), "schema": anyObject, "created_at": strf("date-time")}),
+		"CollectionList":  listOf("Collection"),
+		"Record":          obj{"type": "object", "additionalProperties": true, "properties": obj{"id": str(), "collection": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}},
+		"RecordList":      listOf("Record"),
+	}
+}
+
+var pathParamRE = regexp.MustCompile(`\{([a-z_]+)(\.\.\.)?\}`)
+
+// openAPIDoc builds the document from the route table.
+func (s *Server) openAPIDoc() obj {
+	paths := obj{}
+	add := func(method, path string, op obj) {
+		p := pathParamRE.ReplaceAllString(path, "{$1}")
+		var params []any
+		for _, m := range pathParamRE.FindAllStringSubmatch(path, -1) {
+			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+		}
+		if qs, ok := op["x-query"].([]string); ok {
+			for _, q := range qs {
+				params = append(params, obj{"name": q, "in": "query", "schema": str()})
+			}
+			delete(op, "x-query")
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		item, _ := paths[p].(obj)
+		if item == nil {
+			item = obj{}
+			paths[p] = item
+		}
+		item[strings.ToLower(method)] = op
+	}
+	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	for _, rt := range s.apiRoutes() {
+		op := obj{"summary": rt.summary, "tags": []string{rt.tag}, "x-query": rt.query, "security": []any{obj{"bearer": []string{}}}}
+		if rt.req != "" {
+			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(rt.req)}}}
+		}
+		ok := obj{"description": http.StatusText(rt.status)}
+		if rt.resp != "" {
+			ok["content"] = obj{"application/json": obj{"schema": ref(rt.resp)}}
+		}
+		op["responses"] = obj{strconv.Itoa(rt.status): ok, "default": errResp}
+		add(rt.method, rt.path, op)
+	}
+	plain := func(summary string) obj {
+		return obj{"summary": summary, "tags": []string{"operations"}, "responses": obj{"200": obj{"description": "OK"}}}
+	}
+	add("GET", "/healthz", plain("Liveness"))
+	add("GET", "/readyz", plain("Readiness (the database answers)"))
+	add("GET", "/metrics", plain("Prometheus metrics"))
+	add("GET", "/openapi.json", plain("This document"))
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{
+			"title": "hookline", "version": "1",
+			"description": "Self-hosted hooks & actions engine. Authenticate with Authorization: Bearer <API key>.",
+		},
+		"paths": paths,
+		"components": obj{
+			"schemas":         schemas(),
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}},
+		},
+	}
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, s.openAPIDoc())
+}

@@ -1,0 +1,262 @@
+// Package queue is hookline's durable execution queue. Executions are rows in
+// the engine's own tables (inserted in the same transaction as their event);
+// the queue claims due rows in batches under a lease, hands them to a fixed
+// pool of workers, keeps the leases of running work alive, rescues rows whose
+// node died, and wakes on in-process and cross-node notifications with a
+// polling fallback.
+package queue
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+// Handler runs one claimed execution and saves its outcome. It must return
+// only when the execution is saved (final, or pending again for a retry).
+type Handler func(ctx context.Context, x *hook.Execution)
+
+// Config configures a Queue. All fields are required.
+type Config struct {
+	Store    store.Store
+	Node     string
+	Workers  int
+	Batch    int
+	Lease    time.Duration
+	Poll     time.Duration
+	Rescue   time.Duration
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Handler  Handler
+	OnClaim  func(n int) // optional metrics hook
+	OnRescue func(n int) // optional metrics hook
+}
+
+// Queue claims and runs executions. Start it once; Stop drains it.
+type Queue struct {
+	cfg  Config
+	wake chan struct{}
+	work chan *hook.Execution
+	free chan struct{} // a token per idle worker
+
+	mu       sync.Mutex
+	inflight map[string]struct{}
+
+	stop     context.CancelFunc // stops claiming, rescue and heartbeats
+	runCtx   context.Context    // canceled only when the drain times out
+	runAbort context.CancelFunc
+	claimWG  sync.WaitGroup
+	workWG   sync.WaitGroup
+}
+
+// New builds a Queue.
+func New(cfg Config) *Queue {
+	return &Queue{
+		cfg:      cfg,
+		wake:     make(chan struct{}, 1),
+		work:     make(chan *hook.Execution, cfg.Workers),
+		free:     make(chan struct{}, cfg.Workers),
+		inflight: make(map[string]struct{}),
+	}
+}
+
+// Wake makes the claimer look for due work now. It never blocks.
+func (q *Queue) Wake() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start launches the claimer, the workers, the heartbeat and the rescuer.
+func (q *Queue) Start(ctx context.Context) error {
+	ctx, q.stop = context.WithCancel(ctx)
+	q.runCtx, q.runAbort = context.WithCancel(context.WithoutCancel(ctx))
+	for i := 0; i < q.cfg.Workers; i++ {
+		q.free <- struct{}{}
+		q.workWG.Add(1)
+		go q.worker()
+	}
+	if err := q.cfg.Store.Listen(ctx, []string{store.TopicExecutions}, func(string, string) { q.Wake() }); err != nil {
+		q.stop()
+		return err
+	}
+	q.claimWG.Add(3)
+	go q.claimLoop(ctx)
+	go q.heartbeatLoop(ctx)
+	go q.rescueLoop(ctx)
+	return nil
+}
+
+// Stop stops claiming and waits for running executions to finish until ctx
+// ends; then it cancels them (their leases lapse and another node or the next
+// start rescues them).
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.stop == nil {
+		return nil
+	}
+	q.stop()
+	q.claimWG.Wait()
+	close(q.work)
+	done := make(chan struct{})
+	go func() { q.workWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		q.runAbort()
+		return nil
+	case <-ctx.Done():
+		q.runAbort()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (q *Queue) worker() {
+	defer q.workWG.Done()
+	for x := range q.work {
+		q.cfg.Handler(q.runCtx, x)
+		q.mu.Lock()
+		delete(q.inflight, x.ID)
+		q.mu.Unlock()
+		q.free <- struct{}{}
+	}
+}
+
+func (q *Queue) claimLoop(ctx context.Context) {
+	defer q.claimWG.Done()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		// Take every idle worker's token: that many executions may be claimed.
+		n := 0
+		select {
+		case <-q.free:
+			n = 1
+		case <-ctx.Done():
+			return
+		}
+	more:
+		for n < q.cfg.Batch {
+			select {
+			case <-q.free:
+				n++
+			default:
+				break more
+			}
+		}
+		got := q.claim(ctx, n)
+		for i := got; i < n; i++ {
+			q.free <- struct{}{}
+		}
+		if got == n && got > 0 {
+			continue // there may be more: claim again as workers free up
+		}
+		// Nothing (or less than asked) was due: sleep until woken, the next
+		// run_at, or the poll interval.
+		wait := q.cfg.Poll
+		if next, ok, err := q.cfg.Store.ExecutionNextRunAt(ctx); err == nil && ok {
+			if d := next.Sub(q.cfg.Now()); d < wait {
+				wait = max(d, time.Millisecond)
+			}
+		}
+		if got > 0 {
+			wait = 0 // claimed something: look again right away
+		}
+		timer.Reset(wait)
+		select {
+		case <-q.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+			return
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+func (q *Queue) claim(ctx context.Context, n int) int {
+	now := q.cfg.Now()
+	xs, err := q.cfg.Store.ExecutionClaim(ctx, q.cfg.Node, now, now.Add(q.cfg.Lease), n)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			q.cfg.Logger.Error("claim executions", "err", err)
+			select { // back off a little on database errors
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		return 0
+	}
+	if len(xs) > 0 && q.cfg.OnClaim != nil {
+		q.cfg.OnClaim(len(xs))
+	}
+	q.mu.Lock()
+	for _, x := range xs {
+		q.inflight[x.ID] = struct{}{}
+	}
+	q.mu.Unlock()
+	for _, x := range xs {
+		q.work <- x
+	}
+	return len(xs)
+}
+
+// heartbeatLoop extends the leases of running executions every third of a lease.
+func (q *Queue) heartbeatLoop(ctx context.Context) {
+	defer q.claimWG.Done()
+	t := time.NewTicker(q.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		q.mu.Lock()
+		ids := make([]string, 0, len(q.inflight))
+		for id := range q.inflight {
+			ids = append(ids, id)
+		}
+		q.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		if err := q.cfg.Store.ExecutionExtend(ctx, q.cfg.Node, ids, q.cfg.Now().Add(q.cfg.Lease)); err != nil && ctx.Err() == nil {
+			q.cfg.Logger.Error("extend leases", "err", err)
+		}
+	}
+}
+
+// rescueLoop returns executions whose node stopped heart-beating to pending.
+func (q *Queue) rescueLoop(ctx context.Context) {
+	defer q.claimWG.Done()
+	t := time.NewTicker(q.cfg.Rescue)
+	defer t.Stop()
+	for {
+		n, err := q.cfg.Store.ExecutionRescue(ctx, q.cfg.Now())
+		if err != nil && ctx.Err() == nil {
+			q.cfg.Logger.Error("rescue executions", "err", err)
+		}
+		if n > 0 {
+			q.cfg.Logger.Warn("rescued executions whose lease ended", "count", n)
+			if q.cfg.OnRescue != nil {
+				q.cfg.OnRescue(n)
+			}
+			q.Wake()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,335 @@
+// Package runner runs claimed executions: the hook's condition, then its
+// actions in sequence (cases, templates, steps.<name>), recording each
+// action's result, scheduling retries, and saving the outcome.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hookline/hookline/action"
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/rule"
+	"github.com/hookline/hookline/store"
+)
+
+// Deps is what the runner needs from the engine.
+type Deps struct {
+	Store   store.Store
+	Actions *action.Registry
+	Rules   *rule.Cache
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Host    action.Host
+	// Hook returns the current definition of a hook (store.ErrNotFound when deleted).
+	Hook func(ctx context.Context, id string) (*hook.Hook, error)
+	// Account returns an account (for signing secrets and templates).
+	Account func(ctx context.Context, id string) (*hook.Account, error)
+	// Secrets returns the decrypted secrets of an account.
+	Secrets func(ctx context.Context, accountID string) (map[string]string, error)
+	// OnDone is told about every execution the runner saved (final or retrying).
+	OnDone func(x *hook.Execution)
+	// ActionTimeout bounds one attempt of one action. Default 2m.
+	ActionTimeout time.Duration
+}
+
+// Runner runs executions.
+type Runner struct {
+	d Deps
+}
+
+// New builds a Runner.
+func New(d Deps) *Runner {
+	if d.ActionTimeout == 0 {
+		d.ActionTimeout = 2 * time.Minute
+	}
+	return &Runner{d: d}
+}
+
+// Run runs x from its cursor and saves the outcome. It is the queue's Handler.
+func (r *Runner) Run(ctx context.Context, x *hook.Execution) {
+	start := r.d.Now()
+	r.run(ctx, x)
+	x.DurationMS += r.d.Now().Sub(start).Milliseconds()
+	if x.Done() {
+		t := r.d.Now().UTC()
+		x.FinishedAt = &t
+	}
+	if err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x); err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			r.d.Logger.Warn("execution lease lost; another node owns it now", "execution", x.ID)
+			return
+		}
+		r.d.Logger.Error("save execution", "execution", x.ID, "err", err)
+		return
+	}
+	if r.d.OnDone != nil {
+		r.d.OnDone(x)
+	}
+}
+
+func (r *Runner) run(ctx context.Context, x *hook.Execution) {
+	if x.Status == hook.StatusCancelled {
+		return
+	}
+	h, err := r.d.Hook(ctx, x.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		x.Status, x.ErrorMessage = hook.StatusCancelled, "the hook was deleted before it ran"
+		return
+	}
+	if err != nil {
+		r.retryWhole(x, fmt.Errorf("load hook: %w", err))
+		return
+	}
+	x.Debug = h.Debug
+	acc, err := r.d.Account(ctx, h.AccountID)
+	if err != nil {
+		r.retryWhole(x, fmt.Errorf("load account: %w", err))
+		return
+	}
+	secrets, err := r.d.Secrets(ctx, h.AccountID)
+	if err != nil {
+		r.retryWhole(x, fmt.Errorf("load secrets: %w", err))
+		return
+	}
+	red := NewRedactor(secrets)
+	env := Env(x.Context, Steps(x.Results), secrets, r.d.Now())
+
+	if x.ConditionResult == nil && h.Condition != "" {
+		ok, cerr := r.condition(h.Condition, env)
+		x.ConditionResult = &ok
+		if cerr != nil {
+			x.ConditionError = red.String(cerr.Error())
+			if h.OnConditionError == "skip" {
+				f := false
+				x.ConditionResult = &f
+				x.Status, x.ErrorMessage = hook.StatusSkipped, "condition failed to evaluate; skipped (on_condition_error=skip): "+x.ConditionError
+				return
+			}
+			t := true
+			x.ConditionResult = &t // fail-open: the log says so
+		} else if !ok {
+			x.Status = hook.StatusSkipped
+			return
+		}
+	}
+
+	for len(x.Results) < len(h.Actions) {
+		i := len(x.Results)
+		x.Results = append(x.Results, hook.ActionResult{Index: i, Name: ActionName(h.Actions[i], i), Type: h.Actions[i].Type, Status: "pending"})
+	}
+	if len(x.Results) > len(h.Actions) { // the hook lost actions since: keep what ran
+		x.Results = x.Results[:len(h.Actions)]
+	}
+	for i := x.Cursor; i < len(h.Actions); i++ {
+		a := h.Actions[i]
+		res := &x.Results[i]
+		res.Name, res.Type = ActionName(a, i), a.Type
+		outcome := r.runAction(ctx, h, acc, x, i, a, res, env, secrets, red)
+		switch outcome {
+		case outcomeSuccess:
+			x.Cursor = i + 1
+			x.ActionsExecuted = countRan(x.Results)
+			env["steps"] = Steps(x.Results)
+			continue
+		case outcomeRetry:
+			x.ActionsExecuted = countRan(x.Results)
+			x.Status = hook.StatusPending
+			return
+		case outcomeFailed:
+			x.ActionsExecuted = countRan(x.Results)
+			x.ErrorMessage = fmt.Sprintf("action %d (%s) failed: %s", i, res.Name, res.Error)
+			if anySucceeded(x.Results) {
+				x.Status = hook.StatusPartial
+			} else {
+				x.Status = hook.StatusFailed
+			}
+			return
+		}
+	}
+	x.Status = hook.StatusSuccess
+	x.ErrorMessage = ""
+}
+
+type outcome int
+
+const (
+	outcomeSuccess outcome = iota
+	outcomeRetry
+	outcomeFailed
+)
+
+func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account, x *hook.Execution, i int, a hook.Action, res *hook.ActionResult, env map[string]any, secrets map[string]string, red *Redactor) outcome {
+	started := r.d.Now().UTC()
+	res.StartedAt = &started
+	res.Attempts++
+	res.Error = ""
+	finish := func() { res.DurationMS += r.d.Now().Sub(started).Milliseconds() }
+
+	caseIdx, cfg, err := Resolve(r.d.Rules, a, env)
+	res.Case = caseIdx
+	if err != nil {
+		finish()
+		res.Status, res.Error = "failed", red.String(err.Error())
+		return outcomeFailed
+	}
+	ex, ok := r.d.Actions.Get(a.Type)
+	if !ok {
+		finish()
+		res.Status, res.Error = "failed", fmt.Sprintf("unknown action type %q", a.Type)
+		return outcomeFailed
+	}
+	req := &action.Request{
+		Hook: h, Execution: x, Account: acc, Index: i, Action: a, Config: cfg,
+		IdempotencyKey: fmt.Sprintf("msg_%s_%d", x.ID, i),
+		Attempt:        res.Attempts, Debug: h.Debug, Host: r.d.Host,
+	}
+	actx, cancel := context.WithTimeout(ctx, r.d.ActionTimeout)
+	out, err := ex.Execute(actx, req)
+	cancel()
+	finish()
+	if err == nil {
+		res.Status = "success"
+		if out != nil {
+			res.Output = red.Map(plain(out.Output))
+			res.Request, res.Response = red.Value(plain(out.Request)), red.Value(plain(out.Response))
+		}
+		return outcomeSuccess
+	}
+	var ae *action.Error
+	if errors.As(err, &ae) && ae.Result != nil {
+		res.Request, res.Response = red.Value(plain(ae.Result.Request)), red.Value(plain(ae.Result.Response))
+		res.Output = red.Map(plain(ae.Result.Output))
+	}
+	res.Error = red.String(err.Error())
+	if ctx.Err() != nil { // shutting down: run this action again later
+		res.Attempts--
+		res.Status = "retrying"
+		x.RunAt = r.d.Now()
+		return outcomeRetry
+	}
+	if action.IsRetryable(err) {
+		if res.Attempts < a.Retry.Attempts() {
+			delay := a.Retry.Delay(res.Attempts, rand.Float64())
+			if ae != nil && ae.RetryAfter > delay {
+				delay = ae.RetryAfter
+			}
+			res.Status = "retrying"
+			x.RunAt = r.d.Now().Add(delay)
+			return outcomeRetry
+		}
+		x.Exhausted = true
+		res.Error = fmt.Sprintf("%s (gave up after %d attempts)", res.Error, res.Attempts)
+	}
+	res.Status = "failed"
+	return outcomeFailed
+}
+
+// retryWhole puts x back for a later attempt after an internal error.
+func (r *Runner) retryWhole(x *hook.Execution, err error) {
+	r.d.Logger.Error("execution could not run; will retry", "execution", x.ID, "err", err)
+	x.Status = hook.StatusPending
+	x.ErrorMessage = "internal error; will retry"
+	x.RunAt = r.d.Now().Add(time.Duration(min(x.Attempts, 10)) * 5 * time.Second)
+}
+
+func (r *Runner) condition(src string, env map[string]any) (bool, error) {
+	p, err := r.d.Rules.Program(src)
+	if err != nil {
+		return false, err
+	}
+	return p.EvalBool(env)
+}
+
+// Resolve picks the action's case (the first whose when holds) and renders
+// the merged config. caseIdx is nil when the action's own config is used.
+func Resolve(rules *rule.Cache, a hook.Action, env map[string]any) (caseIdx *int, cfg map[string]any, err error) {
+	base := a.Config
+	for ci, c := range a.Cases {
+		p, err := rules.Program(c.When)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
+		}
+		ok, err := p.EvalBool(env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
+		}
+		if ok {
+			idx := ci
+			caseIdx = &idx
+			base = Merge(a.Config, c.Config)
+			break
+		}
+	}
+	t, err := rules.Template(base)
+	if err != nil {
+		return caseIdx, nil, fmt.Errorf("config: %w", err)
+	}
+	v, err := t.Render(env)
+	if err != nil {
+		return caseIdx, nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, _ = v.(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	return caseIdx, cfg, nil
+}
+
+// Merge deep-merges over onto base (maps merge key by key; anything else in
+// over replaces).
+func Merge(base, over map[string]any) map[string]any {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range over {
+		if om, ok := v.(map[string]any); ok {
+			if bm, ok := out[k].(map[string]any); ok {
+				out[k] = Merge(bm, om)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func countRan(rs []hook.ActionResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status == "success" || r.Status == "failed" {
+			n++
+		}
+	}
+	return n
+}
+
+func anySucceeded(rs []hook.ActionResult) bool {
+	for _, r := range rs {
+		if r.Status == "success" {
+			return true
+		}
+	}
+	return false
+}
+
+// plain turns any value into plain JSON values (maps, slices, strings,
+// float64, bool, nil) so it can be redacted and stored.
+func plain[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out T
+	if json.Unmarshal(b, &out) != nil {
+		return v
+	}
+	return out
+}

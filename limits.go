@@ -1,0 +1,86 @@
+package hookline
+
+import (
+	"sync"
+	"time"
+)
+
+// rateLimiter is a token bucket per account: rate tokens per second with one
+// second of burst.
+type rateLimiter struct {
+	rate float64
+	mu   sync.Mutex
+	b    map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(rate float64) *rateLimiter {
+	return &rateLimiter{rate: rate, b: map[string]*bucket{}}
+}
+
+// allow takes a token for account; when none is left it says how long until one is.
+func (l *rateLimiter) allow(account string, now time.Time) (time.Duration, bool) {
+	if l.rate <= 0 {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	bk := l.b[account]
+	if bk == nil {
+		bk = &bucket{tokens: l.rate, last: now}
+		l.b[account] = bk
+	}
+	bk.tokens = min(l.rate, bk.tokens+now.Sub(bk.last).Seconds()*l.rate)
+	bk.last = now
+	if bk.tokens < 1 {
+		return time.Duration((1 - bk.tokens) / l.rate * float64(time.Second)), false
+	}
+	bk.tokens--
+	return 0, true
+}
+
+// waiters lets callers wait for an execution to finish on this node; across
+// nodes waitExecution also polls.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string][]chan struct{}
+}
+
+func newWaiters() *waiters { return &waiters{m: map[string][]chan struct{}{}} }
+
+func (w *waiters) add(id string) chan struct{} {
+	ch := make(chan struct{})
+	w.mu.Lock()
+	w.m[id] = append(w.m[id], ch)
+	w.mu.Unlock()
+	return ch
+}
+
+func (w *waiters) remove(id string, ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	list := w.m[id]
+	for i, c := range list {
+		if c == ch {
+			w.m[id] = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(w.m[id]) == 0 {
+		delete(w.m, id)
+	}
+}
+
+func (w *waiters) done(id string) {
+	w.mu.Lock()
+	list := w.m[id]
+	delete(w.m, id)
+	w.mu.Unlock()
+	for _, ch := range list {
+		close(ch)
+	}
+}

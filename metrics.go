@@ -1,0 +1,54 @@
+package hookline
+
+import (
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the engine's Prometheus metrics, on a registry of its own (so
+// two engines can live in one process). Serve Registry with promhttp.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	events     prometheus.Counter
+	claimed    prometheus.Counter
+	rescued    prometheus.Counter
+	executions *prometheus.CounterVec
+	latency    prometheus.Histogram
+	actions    *prometheus.CounterVec
+}
+
+func newMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_events_total", Help: "Events accepted."}),
+		claimed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_executions_claimed_total", Help: "Executions claimed by this node."}),
+		rescued:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_executions_rescued_total", Help: "Executions whose lease ended and were put back."}),
+		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_executions_total", Help: "Executions finished by this node, by status (pending = scheduled for retry).",
+		}, []string{"status"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_execution_latency_seconds", Help: "From an execution's creation to its end.",
+			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_actions_total", Help: "Action attempts by type and result.",
+		}, []string{"type", "result"}),
+	}
+	m.Registry.MustRegister(m.events, m.claimed, m.rescued, m.executions, m.latency, m.actions,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) observe(x *hook.Execution, now time.Time) {
+	m.executions.WithLabelValues(x.Status).Inc()
+	if x.Done() {
+		m.latency.Observe(now.Sub(x.CreatedAt).Seconds())
+	}
+	for _, r := range x.Results {
+		if r.StartedAt != nil && !r.StartedAt.Before(now.Add(-time.Duration(x.DurationMS+1)*time.Millisecond)) {
+			m.actions.WithLabelValues(r.Type, r.Status).Inc()
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package hookline
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+// recordReserved are the fields a record has beside its data.
+var recordReserved = []string{"id", "collection", "created_at", "updated_at"}
+
+// RecordJSON is a record as the API shows it: its fields flat beside id,
+// collection, created_at and updated_at.
+func RecordJSON(r *store.Record) map[string]any {
+	out := make(map[string]any, len(r.Data)+4)
+	maps.Copy(out, r.Data)
+	out["id"] = r.ID
+	out["collection"] = r.Collection
+	out["created_at"] = r.CreatedAt.UTC().Format(time.RFC3339Nano)
+	out["updated_at"] = r.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	return out
+}
+
+// CreateCollection creates a collection of records.
+func (e *Engine) CreateCollection(ctx context.Context, p Principal, accountID, name string, schema map[string]any) (*store.Collection, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
+		return nil, err
+	}
+	if !collectionRE.MatchString(name) {
+		return nil, invalid("name", "must be lower-case letters, digits and _, starting with a letter (at most 63)")
+	}
+	c := &store.Collection{AccountID: accountID, Name: name, Schema: schema, CreatedAt: e.now().UTC()}
+	if err := e.st.CollectionInsert(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &Error{Kind: KindConflict, Field: "name", Msg: "collection " + name + " exists already"}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// GetCollection returns a collection of p's account.
+func (e *Engine) GetCollection(ctx context.Context, p Principal, accountID, name string) (*store.Collection, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
+		return nil, err
+	}
+	c, err := e.st.CollectionGet(ctx, accountID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("collection")
+	}
+	return c, err
+}
+
+// ListCollections lists the collections of p's account.
+func (e *Engine) ListCollections(ctx context.Context, p Principal, accountID string) ([]*store.Collection, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
+		return nil, err
+	}
+	return e.st.CollectionList(ctx, accountID)
+}
+
+// DeleteCollection deletes a collection and its records.
+func (e *Engine) DeleteCollection(ctx context.Context, p Principal, accountID, name string) error {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
+		return err
+	}
+	err := e.st.CollectionDelete(ctx, accountID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("collection")
+	}
+	return err
+}
+
+// RecordWrite says who writes a record and why (for the event it emits).
+type RecordWrite struct {
+	Actor *hook.Actor
+	Depth int
+}
+
+func cleanRecordData(data map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		if contains(recordReserved, k) {
+			continue
+		}
+		if strings.TrimSpace(k) == "" {
+			return nil, invalid("data", "field names must not be empty")
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// CreateRecord stores a record and emits records.create in one transaction.
+func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, collection string, data map[string]any, w RecordWrite) (*store.Record, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermEmit); err != nil {
+		return nil, err
+	}
+	data, err := cleanRecordData(data)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now().UTC().Truncate(time.Microsecond)
+	r := &store.Record{ID: e.ids.next(prefixRecord, now), AccountID: accountID, Collection: collection, Data: data, CreatedAt: now, UpdatedAt: now}
+	ev := &hook.Event{Type: hook.EventRecordCreate, AccountID: accountID, Collection: collection, Data: RecordJSON(r), Actor: w.Actor, Depth: w.Depth}
+	if err := e.prepareEvent(ctx, ev); err != nil {
+		return nil, err
+	}
+	err = e.st.Tx(ctx, func(q store.Querier) error {
+		if _, err := q.CollectionGet(ctx, accountID, collection); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound("collection")
+			}
+			return err
+		}
+		if err := q.RecordInsert(ctx, r); err != nil {
+			return err
+		}
+		_, err := e.EmitTx(ctx, q, ev)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// GetRecord returns one record.
+func (e *Engine) GetRecord(ctx context.Context, p Principal, accountID, collection, id string) (*store.Record, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
+		return nil, err
+	}
+	r, err := e.st.RecordGet(ctx, accountID, collection, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("record")
+	}
+	return r, err
+}
+
+// ListRecords lists records of a collection.
+func (e *Engine) ListRecords(ctx context.Context, p Principal, accountID, collection string, page store.Page) ([]*store.Record, error) {
+	if _, err := e.GetCollection(ctx, p, accountID, collection); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	return e.st.RecordList(ctx, store.RecordFilter{AccountID: accountID, Collection: collection, Page: page})
+}
+
+// UpdateRecord merges data into a record and emits records.update (with
+// previous) in one transaction. keep, when set, decides per field whether
+// this write may set it (first-writer-wins for update_record actions).
+func (e *Engine) UpdateRecord(ctx context.Context, p Principal, accountID, collection, id string, data map[string]any, w RecordWrite) (*store.Record, error) {
+	return e.updateRecord(ctx, p, accountID, collection, id, data, w, nil)
+}
+
+func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, collection, id string, data map[string]any, w RecordWrite, may func(q store.Querier, field string) (bool, error)) (*store.Record, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermEmit); err != nil {
+		return nil, err
+	}
+	data, err := cleanRecordData(data)
+	if err != nil {
+		return nil, err
+	}
+	var r *store.Record
+	err = e.st.Tx(ctx, func(q store.Querier) error {
+		old, err := q.RecordGet(ctx, accountID, collection, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("record")
+		}
+		if err != nil {
+			return err
+		}
+		prev := RecordJSON(old)
+		r = old
+		r.Data = maps.Clone(old.Data)
+		for k, v := range data {
+			if may != nil {
+				ok, err := may(q, k)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+			}
+			if v == nil {
+				delete(r.Data, k)
+			} else {
+				r.Data[k] = v
+			}
+		}
+		r.UpdatedAt = e.now().UTC().Truncate(time.Microsecond)
+		if err := q.RecordUpdate(ctx, r); err != nil {
+			return err
+		}
+		ev := &hook.Event{Type: hook.EventRecordUpdate, AccountID: accountID, Collection: collection, Data: RecordJSON(r), Previous: prev, Actor: w.Actor, Depth: w.Depth}
+		if err := e.prepareEvent(ctx, ev); err != nil {
+			return err
+		}
+		_, err = e.EmitTx(ctx, q, ev)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DeleteRecord deletes a record and emits records.delete in one transaction.
+func (e *Engine) DeleteRecord(ctx context.Context, p Principal, accountID, collection, id string, w RecordWrite) error {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermEmit); err != nil {
+		return err
+	}
+	return e.st.Tx(ctx, func(q store.Querier) error {
+		old, err := q.RecordGet(ctx, accountID, collection, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("record")
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.RecordDelete(ctx, accountID, collection, id); err != nil {
+			return err
+		}
+		ev := &hook.Event{Type: hook.EventRecordDelete, AccountID: accountID, Collection: collection, Data: RecordJSON(old), Actor: w.Actor, Depth: w.Depth}
+		if err := e.prepareEvent(ctx, ev); err != nil {
+			return err
+		}
+		_, err = e.EmitTx(ctx, q, ev)
+		return err
+	})
+}

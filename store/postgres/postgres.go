@@ -1,0 +1,254 @@
+// Package postgres is hookline's PostgreSQL storage driver (pgx v5). Many
+// hookline nodes may share one database: executions and jobs are claimed
+// with FOR UPDATE SKIP LOCKED, migrations take a session advisory lock, and
+// notifications travel by LISTEN/NOTIFY.
+//
+// A search_path in the URL (postgres://…?search_path=s) puts every table,
+// goose's version table included, in schema s; notification channels are
+// then prefixed with s so two schemas of one database do not hear each other.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/hookline/hookline/store"
+	"github.com/hookline/hookline/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configure Open.
+type Options struct {
+	// MaxConns bounds the connection pool (LISTEN connections come on top,
+	// one per Listen call). Default 16.
+	MaxConns int
+	// TxAttempts is how many times Tx runs fn when the transaction fails
+	// with a serialization failure or a deadlock. Default 5.
+	TxAttempts int
+}
+
+// WithDefaults returns o with its zero fields set to their defaults.
+func (o Options) WithDefaults() Options {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 16
+	}
+	if o.TxAttempts <= 0 {
+		o.TxAttempts = 5
+	}
+	return o
+}
+
+// Store is the PostgreSQL driver. It implements store.Store.
+type Store struct {
+	*sqlstore.Q
+
+	opts   Options
+	cfg    *pgx.ConnConfig
+	db     *sql.DB
+	schema string
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[int]context.CancelFunc
+	nextID    int
+	wg        sync.WaitGroup
+}
+
+var _ store.Store = (*Store)(nil)
+
+func pgCode(codes ...string) func(error) bool {
+	return func(err error) bool {
+		var e *pgconn.PgError
+		if !errors.As(err, &e) {
+			return false
+		}
+		for _, c := range codes {
+			if e.Code == c {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+var dialect = &sqlstore.Dialect{
+	Name:                  "postgres",
+	Dollar:                true,
+	SkipLocked:            true,
+	IsUniqueViolation:     pgCode("23505"),
+	IsForeignKeyViolation: pgCode("23503"),
+}
+
+// retryable: serialization failure, deadlock.
+var retryable = pgCode("40001", "40P01")
+
+// Open connects to the database at url (postgres://…; search_path honoured).
+// Call Migrate before use.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	opts = opts.WithDefaults()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	s := &Store{opts: opts, cfg: cfg, listeners: map[int]context.CancelFunc{}}
+	s.db = stdlib.OpenDB(*cfg.Copy())
+	s.db.SetMaxOpenConns(opts.MaxConns)
+	s.db.SetMaxIdleConns(opts.MaxConns)
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&s.schema); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if s.schema == "" {
+		s.db.Close()
+		return nil, errors.New("postgres: no schema: the search_path names no existing schema")
+	}
+	s.Q = sqlstore.New(sqlstore.Config{
+		Dialect: dialect,
+		Read:    s.db,
+		Direct:  s.db,
+		Tx:      s.tx,
+		Notify: func(ctx context.Context, topic, payload string) error {
+			return s.notify(ctx, s.db, topic, payload)
+		},
+	})
+	return s, nil
+}
+
+// Shared reports true: many nodes may share the database.
+func (s *Store) Shared() bool { return true }
+
+// Schema is the schema the store works in (the first of the search_path).
+func (s *Store) Schema() string { return s.schema }
+
+// Tx implements store.Store with a READ COMMITTED transaction. A
+// serialization failure or deadlock rolls back and runs fn again (up to
+// Options.TxAttempts times).
+func (s *Store) Tx(ctx context.Context, fn func(q store.Querier) error) error {
+	return s.tx(ctx, func(q *sqlstore.Q) error { return fn(q) })
+}
+
+func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
+	backoff := 2 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if err == nil || !retryable(err) || attempt >= s.opts.TxAttempts {
+			return err
+		}
+		t := time.NewTimer(backoff + rand.N(backoff))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	q := sqlstore.NewTx(dialect, tx, func(ctx context.Context, topic, payload string) error {
+		return s.notify(ctx, tx, topic, payload)
+	})
+	if err := fn(q); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// notify sends pg_notify on db (a transaction delivers at commit).
+func (s *Store) notify(ctx context.Context, db sqlstore.DB, topic, payload string) error {
+	if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(topic), payload); err != nil {
+		return fmt.Errorf("postgres: notify %s: %w", topic, err)
+	}
+	return nil
+}
+
+// channel is the NOTIFY channel of topic: the topic itself in schema
+// public, else prefixed with the schema (channels are database-wide).
+func (s *Store) channel(topic string) string {
+	if s.schema == "public" {
+		return topic
+	}
+	ch := s.schema + "." + topic
+	if len(ch) > 63 {
+		h := fnv.New64a()
+		h.Write([]byte(s.schema))
+		ch = fmt.Sprintf("%x.%s", h.Sum64(), topic)
+		if len(ch) > 63 {
+			ch = ch[:63]
+		}
+	}
+	return ch
+}
+
+// Migrate implements store.Store with the embedded goose migrations, under
+// a session advisory lock (one per schema) so many nodes may start at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	h := fnv.New64a()
+	h.Write([]byte("hookline.migrate." + s.schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return err
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, s.db, fsys,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close stops the listeners and closes the pool.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for _, cancel := range s.listeners {
+		cancel()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("postgres: close: %w", err)
+	}
+	return nil
+}

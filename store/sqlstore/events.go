@@ -1,0 +1,110 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+)
+
+var eventCols = []string{"id", "account_id", "type", "collection", "data", "actor", "occurred_at",
+	"idempotency_key", "depth"}
+
+// EventInsert implements store.Querier. A repeated idempotency key is not an
+// error, also inside a transaction: ON CONFLICT DO NOTHING keeps a
+// PostgreSQL transaction usable.
+func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted bool, err error) {
+	var enc jsonEnc
+	data := enc.str("event data", e.Data)
+	var actor sql.NullString
+	if e.Actor != nil {
+		actor = sql.NullString{String: enc.str("event actor", e.Actor), Valid: true}
+	}
+	if enc.err != nil {
+		return "", false, enc.err
+	}
+	args := []any{e.ID, e.AccountID, e.Type, e.Collection, data, actor, us(e.OccurredAt), e.IdempotencyKey, e.Depth}
+	insert := `INSERT INTO events (` + cols("", eventCols) + `) VALUES (` + placeholders(len(eventCols)) + `)`
+	err = q.write1(ctx, func(q *Q) error {
+		id, inserted = "", false
+		if e.IdempotencyKey == "" {
+			if _, err := q.exec(ctx, insert, args...); err != nil {
+				return q.fail("insert event "+e.ID, err)
+			}
+			id, inserted = e.ID, true
+			return nil
+		}
+		err := q.queryRow(ctx, insert+` ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key <> ''
+			DO NOTHING RETURNING id`, args...).Scan(&id)
+		if err == nil {
+			inserted = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return q.fail("insert event "+e.ID, err)
+		}
+		err = q.queryRow(ctx, `SELECT id FROM events WHERE account_id = ? AND idempotency_key = ?`,
+			e.AccountID, e.IdempotencyKey).Scan(&id)
+		return q.fail("event by idempotency key", err)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return id, inserted, nil
+}
+
+// EventGet implements store.Querier.
+func (q *Q) EventGet(ctx context.Context, id string) (*hook.Event, error) {
+	var (
+		e        hook.Event
+		data     string
+		actor    sql.NullString
+		occurred int64
+	)
+	err := q.queryRow(ctx, `SELECT `+cols("", eventCols)+` FROM events WHERE id = ?`, id).Scan(
+		&e.ID, &e.AccountID, &e.Type, &e.Collection, &data, &actor, &occurred, &e.IdempotencyKey, &e.Depth)
+	if err != nil {
+		return nil, q.fail("event "+id, err)
+	}
+	var d jsonDec
+	d.val("event data", data, &e.Data)
+	if actor.Valid {
+		e.Actor = new(hook.Actor)
+		d.val("event actor", actor.String, e.Actor)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	e.OccurredAt = fromUS(occurred)
+	return &e, nil
+}
+
+// FieldClaim implements store.Querier. eventID must name a stored event
+// (claims go with it when it is pruned); otherwise ErrNotFound.
+func (q *Q) FieldClaim(ctx context.Context, eventID, recordID, field string, seq int) (bool, error) {
+	var n int64
+	err := q.write1(ctx, func(q *Q) error {
+		var err error
+		// Inserted, or taken over from a later position (or the same one):
+		// one row affected. An earlier position keeps it: none.
+		n, err = q.execN(ctx, `INSERT INTO field_claims (event_id, record_id, field, seq) VALUES (?, ?, ?, ?)
+			ON CONFLICT (event_id, record_id, field) DO UPDATE SET seq = excluded.seq
+			WHERE field_claims.seq >= excluded.seq`, eventID, recordID, field, seq)
+		return q.fail("claim field "+field, err)
+	})
+	return n > 0, err
+}
+
+// SlotClaim implements store.Querier.
+func (q *Q) SlotClaim(ctx context.Context, hookID string, slot time.Time) (bool, error) {
+	var n int64
+	err := q.write1(ctx, func(q *Q) error {
+		var err error
+		n, err = q.execN(ctx, `INSERT INTO schedule_slots (hook_id, slot) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			hookID, us(slot))
+		return q.fail("claim slot of hook "+hookID, err)
+	})
+	return n > 0, err
+}

@@ -1,0 +1,194 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+var executionCols = []string{"id", "account_id", "hook_id", "event_id", "trigger_type", "status",
+	"attempts", "actions_executed", "error_message", "duration_ms", "context", "results", "exhausted",
+	"depth", "seq", "action_cursor", "replay_of", "condition_result", "condition_error",
+	"scheduled_for", "run_at", "created_at", "executed_at", "finished_at", "locked_by",
+	"locked_until", "lease_token", "debug", "wait_for_completion"}
+
+var executionSelect = "SELECT " + cols("", executionCols) + " FROM executions"
+
+func scanExecution(r rowScanner) (*hook.Execution, error) {
+	var (
+		x                               hook.Execution
+		ctxJSON, results                string
+		condResult                      sql.NullBool
+		scheduled, executed, finished   sql.NullInt64
+		lockedUntil                     sql.NullInt64
+		runAt, created                  int64
+		errMsg, condErr, lockedBy, repl string
+	)
+	if err := r.Scan(&x.ID, &x.AccountID, &x.HookID, &x.EventID, &x.TriggerType, &x.Status,
+		&x.Attempts, &x.ActionsExecuted, &errMsg, &x.DurationMS, &ctxJSON, &results, &x.Exhausted,
+		&x.Depth, &x.Seq, &x.Cursor, &repl, &condResult, &condErr,
+		&scheduled, &runAt, &created, &executed, &finished, &lockedBy,
+		&lockedUntil, &x.LeaseToken, &x.Debug, &x.WaitForCompletion); err != nil {
+		return nil, err
+	}
+	var d jsonDec
+	d.val("execution context", ctxJSON, &x.Context)
+	d.val("execution results", results, &x.Results)
+	if d.err != nil {
+		return nil, d.err
+	}
+	x.ErrorMessage, x.ConditionError, x.LockedBy, x.ReplayOf = errMsg, condErr, lockedBy, repl
+	if condResult.Valid {
+		b := condResult.Bool
+		x.ConditionResult = &b
+	}
+	x.ScheduledFor, x.ExecutedAt, x.FinishedAt = fromNullUS(scheduled), fromNullUS(executed), fromNullUS(finished)
+	x.LockedUntil = fromNullUS(lockedUntil)
+	x.RunAt, x.CreatedAt = fromUS(runAt), fromUS(created)
+	return &x, nil
+}
+
+func nullBool(b *bool) sql.NullBool {
+	if b == nil {
+		return sql.NullBool{}
+	}
+	return sql.NullBool{Bool: *b, Valid: true}
+}
+
+func executionArgs(x *hook.Execution) ([]any, error) {
+	var e jsonEnc
+	ctxJSON := e.str("execution context", x.Context)
+	results := e.str("execution results", x.Results)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return []any{x.ID, x.AccountID, x.HookID, x.EventID, x.TriggerType, x.Status,
+		x.Attempts, x.ActionsExecuted, x.ErrorMessage, x.DurationMS, ctxJSON, results, x.Exhausted,
+		x.Depth, x.Seq, x.Cursor, x.ReplayOf, nullBool(x.ConditionResult), x.ConditionError,
+		usPtr(x.ScheduledFor), us(x.RunAt), us(x.CreatedAt), usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.LockedBy,
+		usPtr(x.LockedUntil), x.LeaseToken, x.Debug, x.WaitForCompletion}, nil
+}
+
+// insertChunk bounds the rows of one multi-row INSERT.
+const insertChunk = 32
+
+// ExecutionInsert implements store.Querier: all of xs or none.
+func (q *Q) ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error {
+	if len(xs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(xs)*len(executionCols))
+	for _, x := range xs {
+		a, err := executionArgs(x)
+		if err != nil {
+			return err
+		}
+		args = append(args, a...)
+	}
+	row := "(" + placeholders(len(executionCols)) + ")"
+	insert := func(q *Q) error {
+		for start := 0; start < len(xs); start += insertChunk {
+			n := min(insertChunk, len(xs)-start)
+			query := "INSERT INTO executions (" + cols("", executionCols) + ") VALUES " + row
+			for range n - 1 {
+				query += ", " + row
+			}
+			w := len(executionCols)
+			if _, err := q.exec(ctx, query, args[start*w:(start+n)*w]...); err != nil {
+				return q.fail(fmt.Sprintf("insert execution %s", xs[start].ID), err)
+			}
+		}
+		return nil
+	}
+	if len(xs) <= insertChunk {
+		return q.write1(ctx, insert)
+	}
+	return q.write(ctx, insert)
+}
+
+// ExecutionGet implements store.Querier.
+func (q *Q) ExecutionGet(ctx context.Context, id string) (*hook.Execution, error) {
+	x, err := scanExecution(q.queryRow(ctx, executionSelect+` WHERE id = ?`, id))
+	if err != nil {
+		return nil, q.fail("execution "+id, err)
+	}
+	return x, nil
+}
+
+// ExecutionList implements store.Querier: newest first. Since and Until
+// bound created_at (Since inclusive, Until exclusive).
+func (q *Q) ExecutionList(ctx context.Context, f store.ExecutionFilter) ([]*hook.Execution, error) {
+	var w where
+	w.in("account_id", f.AccountIDs)
+	if f.HookID != "" {
+		w.add("hook_id = ?", f.HookID)
+	}
+	if f.Status != "" {
+		w.add("status = ?", f.Status)
+	}
+	if f.TriggerType != "" {
+		w.add("trigger_type = ?", f.TriggerType)
+	}
+	if f.Exhausted != nil {
+		w.add("exhausted = ?", *f.Exhausted)
+	}
+	if f.Since != nil {
+		w.add("created_at >= ?", us(*f.Since))
+	}
+	if f.Until != nil {
+		w.add("created_at < ?", us(*f.Until))
+	}
+	if f.Cursor != "" {
+		w.add("id < ?", f.Cursor)
+	}
+	return collect(ctx, q, "list executions", scanExecution,
+		executionSelect+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.args, limitOf(f.Page))...)
+}
+
+// ExecutionStats implements store.Querier. Buckets without executions are
+// left out; the others come in time order.
+func (q *Q) ExecutionStats(ctx context.Context, accountIDs []string, since time.Time, step time.Duration) ([]store.StatBucket, error) {
+	stepUS := step.Microseconds()
+	if stepUS <= 0 {
+		return nil, errors.New("execution stats: step must be at least 1µs")
+	}
+	var w where
+	w.add("created_at >= ?", us(since))
+	w.in("account_id", accountIDs)
+	args := append([]any{us(since), stepUS}, w.args...)
+	rows, err := q.query(ctx, `SELECT (created_at - ?) / ? AS bucket, status, COUNT(*) FROM executions`+
+		w.String()+` GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	if err != nil {
+		return nil, q.fail("execution stats", err)
+	}
+	defer rows.Close()
+	var out []store.StatBucket
+	last := int64(-1)
+	for rows.Next() {
+		var (
+			bucket int64
+			status string
+			n      int
+		)
+		if err := rows.Scan(&bucket, &status, &n); err != nil {
+			return nil, q.fail("execution stats", err)
+		}
+		if bucket != last {
+			last = bucket
+			out = append(out, store.StatBucket{
+				Start:    fromUS(us(since) + bucket*stepUS),
+				ByStatus: map[string]int{},
+			})
+		}
+		out[len(out)-1].ByStatus[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, q.fail("execution stats", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,156 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+var hookCols = []string{"id", "account_id", "name", "description", "enabled", "position", "roles",
+	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
+	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at"}
+
+var hookSelect = "SELECT " + cols("", hookCols) + " FROM hooks"
+
+func scanHook(r rowScanner) (*hook.Hook, error) {
+	var (
+		h                        hook.Hook
+		roles, trigger, actions  string
+		next, last               sql.NullInt64
+		created, updated         int64
+		triggerType, cond, onErr string
+	)
+	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
+		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
+		&next, &last, &h.RunCount, &created, &updated); err != nil {
+		return nil, err
+	}
+	var d jsonDec
+	d.val("hook roles", roles, &h.Roles)
+	d.val("hook trigger", trigger, &h.Trigger)
+	d.val("hook actions", actions, &h.Actions)
+	if d.err != nil {
+		return nil, d.err
+	}
+	h.Condition, h.OnConditionError = cond, onErr
+	h.NextRunAt, h.LastRunAt = fromNullUS(next), fromNullUS(last)
+	h.CreatedAt, h.UpdatedAt = fromUS(created), fromUS(updated)
+	return &h, nil
+}
+
+// hookArgs are the values of hookCols after id and account_id.
+func hookArgs(h *hook.Hook) ([]any, error) {
+	var e jsonEnc
+	roles := e.str("hook roles", h.Roles)
+	trigger := e.str("hook trigger", h.Trigger)
+	actions := e.str("hook actions", h.Actions)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return []any{h.Name, h.Description, h.Enabled, h.Order, roles, h.Category, h.Debug,
+		h.Trigger.Type, trigger, h.Condition, h.OnConditionError, actions,
+		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt)}, nil
+}
+
+// HookInsert implements store.Querier.
+func (q *Q) HookInsert(ctx context.Context, h *hook.Hook) error {
+	args, err := hookArgs(h)
+	if err != nil {
+		return err
+	}
+	return q.write1(ctx, func(q *Q) error {
+		_, err := q.exec(ctx, `INSERT INTO hooks (`+cols("", hookCols)+`) VALUES (`+placeholders(len(hookCols))+`)`,
+			append([]any{h.ID, h.AccountID}, args...)...)
+		return q.fail("insert hook "+h.ID, err)
+	})
+}
+
+// HookGet implements store.Querier.
+func (q *Q) HookGet(ctx context.Context, id string) (*hook.Hook, error) {
+	h, err := scanHook(q.queryRow(ctx, hookSelect+` WHERE id = ?`, id))
+	if err != nil {
+		return nil, q.fail("hook "+id, err)
+	}
+	return h, nil
+}
+
+// HookList implements store.Querier.
+func (q *Q) HookList(ctx context.Context, f store.HookFilter) ([]*hook.Hook, error) {
+	var w where
+	w.in("account_id", f.AccountIDs)
+	if f.TriggerType != "" {
+		w.add("trigger_type = ?", f.TriggerType)
+	}
+	if f.Enabled != nil {
+		w.add("enabled = ?", *f.Enabled)
+	}
+	if f.Q != "" {
+		pat := "%" + likeEscape(strings.ToLower(f.Q)) + "%"
+		w.add(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\')`, pat, pat)
+	}
+	if f.Cursor != "" {
+		w.add("id > ?", f.Cursor)
+	}
+	return collect(ctx, q, "list hooks", scanHook,
+		hookSelect+w.String()+` ORDER BY id LIMIT ?`, append(w.args, limitOf(f.Page))...)
+}
+
+// HookUpdate implements store.Querier. It writes every field of h but
+// id, account_id and created_at.
+func (q *Q) HookUpdate(ctx context.Context, h *hook.Hook) error {
+	args, err := hookArgs(h)
+	if err != nil {
+		return err
+	}
+	args = append(args[:len(args)-2], us(h.UpdatedAt), h.ID) // drop created_at
+	return q.write1(ctx, func(q *Q) error {
+		return q.execOne(ctx, "update hook "+h.ID, `UPDATE hooks SET name = ?, description = ?, enabled = ?,
+			position = ?, roles = ?, category = ?, debug = ?, trigger_type = ?, trigger_json = ?, cond = ?,
+			on_condition_error = ?, actions = ?, next_run_at = ?, last_run_at = ?, run_count = ?,
+			updated_at = ? WHERE id = ?`, args...)
+	})
+}
+
+// HookDelete implements store.Querier. Its executions stay in the log.
+func (q *Q) HookDelete(ctx context.Context, id string) error {
+	return q.write1(ctx, func(q *Q) error {
+		return q.execOne(ctx, "delete hook "+id, `DELETE FROM hooks WHERE id = ?`, id)
+	})
+}
+
+// HookCount implements store.Querier.
+func (q *Q) HookCount(ctx context.Context, accountID string) (int, error) {
+	var n int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM hooks WHERE account_id = ?`, accountID).Scan(&n); err != nil {
+		return 0, q.fail("count hooks", err)
+	}
+	return n, nil
+}
+
+// HookListEnabled implements store.Querier: every enabled hook, by id.
+func (q *Q) HookListEnabled(ctx context.Context) ([]*hook.Hook, error) {
+	return collect(ctx, q, "list enabled hooks", scanHook, hookSelect+` WHERE enabled ORDER BY id`)
+}
+
+// HookListDue implements store.Querier: enabled schedule hooks due at now,
+// earliest next_run_at first.
+func (q *Q) HookListDue(ctx context.Context, now time.Time, limit int) ([]*hook.Hook, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return collect(ctx, q, "list due hooks", scanHook, hookSelect+` WHERE enabled AND next_run_at <= ?
+		AND trigger_type = ? ORDER BY next_run_at, id LIMIT ?`, us(now), hook.TriggerSchedule, limit)
+}
+
+// HookSetSchedule implements store.Querier.
+func (q *Q) HookSetSchedule(ctx context.Context, id string, next, last *time.Time, runCount int) error {
+	return q.write1(ctx, func(q *Q) error {
+		return q.execOne(ctx, "set hook schedule "+id,
+			`UPDATE hooks SET next_run_at = ?, last_run_at = ?, run_count = ? WHERE id = ?`,
+			usPtr(next), usPtr(last), runCount, id)
+	})
+}
