@@ -23,12 +23,16 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/action"
+	"github.com/hookline/hookline/action/chain"
+	"github.com/hookline/hookline/action/email"
+	"github.com/hookline/hookline/action/job"
+	"github.com/hookline/hookline/action/record"
+	"github.com/hookline/hookline/action/sms"
 	"github.com/hookline/hookline/action/webhook"
 	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/queue"
 	"github.com/hookline/hookline/internal/runner"
-	"github.com/hookline/hookline/internal/stdwebhooks"
 	"github.com/hookline/hookline/rule"
 	"github.com/hookline/hookline/store"
 )
@@ -126,8 +130,16 @@ func (e *Engine) outboundClient() *http.Client {
 
 func (e *Engine) defaultActions() *action.Registry {
 	client := e.outboundClient()
+	c := e.cfg
 	return action.NewRegistry(
 		webhook.New(webhook.Options{Client: client, Now: e.now, Secrets: e.signingSecrets}),
+		email.New(email.Options{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS}),
+		// The SMS provider's URL is the operator's, not a hook author's, so it
+		// is not subject to the SSRF guard.
+		sms.New(sms.Options{BaseURL: c.SMS.URL, AccountSID: c.SMS.AccountSID, AuthToken: c.SMS.AuthToken, From: c.SMS.From, Now: e.now}),
+		record.NewCreate(record.Options{}), record.NewUpdate(record.Options{}), record.NewDelete(record.Options{}),
+		job.New(job.Options{Now: e.now}),
+		chain.New(chain.Options{}),
 	)
 }
 
@@ -250,5 +262,3 @@ func (e *Engine) executionSaved(x *hook.Execution) {
 		e.queue.Wake()
 	}
 }
-
-var _ = stdwebhooks.NewSecret

@@ -1,0 +1,212 @@
+// Package job is the enqueue_job action: a job put on one of hookline's
+// queues, for workers to pull through /jobs/claim.
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/action"
+)
+
+// Type is the action type name.
+const Type = "enqueue_job"
+
+// Limits.
+const (
+	MinPriority = -100
+	MaxPriority = 100
+	MaxDelay    = 366 * 24 * time.Hour // of a run_at given as a duration
+	MaxPayload  = 256 << 10            // bytes of JSON
+)
+
+// QueueRE is a valid queue name.
+var QueueRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+var knownFields = []string{"queue", "payload", "run_at", "priority"}
+
+// Options configure the executor.
+type Options struct {
+	// Now is the clock run_at durations count from (nil: time.Now).
+	Now func() time.Time
+}
+
+// Executor runs enqueue_job actions.
+type Executor struct {
+	o Options
+}
+
+var _ action.Executor = (*Executor)(nil)
+
+// New returns an executor; zero options get defaults.
+func New(o Options) *Executor {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Executor{o: o}
+}
+
+// Type implements action.Executor.
+func (e *Executor) Type() string { return Type }
+
+type config struct {
+	queue    string
+	payload  any
+	runAt    time.Time     // absolute; zero: now (or delay)
+	delay    time.Duration // from now
+	priority int
+}
+
+// Validate implements action.Executor: it checks a config as saved, skipping
+// what {{ }} holes may still change.
+func (e *Executor) Validate(config map[string]any) error {
+	_, err := parseConfig(config, false)
+	return err
+}
+
+func parseConfig(m map[string]any, rendered bool) (*config, error) {
+	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
+	var unknown []string
+	for k := range m {
+		if !slices.Contains(knownFields, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(knownFields, ", "))
+	}
+	c := &config{payload: map[string]any{}}
+
+	switch v := m["queue"].(type) {
+	case nil:
+		return nil, action.Fieldf("queue", "is required")
+	case string:
+		if hole(v) {
+			break
+		}
+		if v == "" {
+			return nil, action.Fieldf("queue", "is required")
+		}
+		if !QueueRE.MatchString(v) {
+			return nil, action.Fieldf("queue", "must be 1 to 64 letters, digits, _, . and -")
+		}
+		c.queue = v
+	default:
+		return nil, action.Fieldf("queue", "must be a string")
+	}
+
+	if v, ok := m["payload"]; ok && v != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, action.Fieldf("payload", "cannot be encoded as JSON")
+		}
+		if len(b) > MaxPayload {
+			return nil, action.Fieldf("payload", "must be at most %d bytes of JSON", MaxPayload)
+		}
+		c.payload = v
+	}
+
+	switch v := m["run_at"].(type) {
+	case nil:
+	case string:
+		v = strings.TrimSpace(v)
+		if hole(v) || v == "" {
+			break
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			c.runAt = t
+			break
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, action.Fieldf("run_at", "must be an RFC 3339 time (2026-05-01T09:00:00Z) or a duration from now (10m, 2h)")
+		}
+		if d < 0 || d > MaxDelay {
+			return nil, action.Fieldf("run_at", "a duration must be between 0s and %s", MaxDelay)
+		}
+		c.delay = d
+	default:
+		return nil, action.Fieldf("run_at", "must be a string: an RFC 3339 time or a duration like \"10m\"")
+	}
+
+	if v, ok := m["priority"]; ok && v != nil {
+		if s, isText := v.(string); !isText || !hole(s) {
+			p, ok := integer(v)
+			if !ok {
+				return nil, action.Fieldf("priority", "must be an integer")
+			}
+			if p < MinPriority || p > MaxPriority {
+				return nil, action.Fieldf("priority", "must be between %d and %d", MinPriority, MaxPriority)
+			}
+			c.priority = int(p)
+		}
+	}
+	return c, nil
+}
+
+// integer reads a JSON number (or its text) that holds an integer.
+func integer(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+			return 0, false
+		}
+		return int64(x), true
+	case int:
+		return int64(x), true
+	case int64:
+		return x, true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// Execute implements action.Executor: one attempt.
+func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Result, error) {
+	if req.Host == nil {
+		return nil, action.Fail(errors.New("enqueue_job: no host to enqueue through"), nil)
+	}
+	cfg, err := parseConfig(req.Config, true)
+	if err != nil {
+		return nil, action.Fail(fmt.Errorf("enqueue_job: invalid config: %w", err), nil)
+	}
+	runAt := cfg.runAt
+	if cfg.delay > 0 {
+		runAt = e.o.Now().Add(cfg.delay)
+	}
+	summary := map[string]any{"queue": cfg.queue, "payload": cfg.payload, "priority": cfg.priority}
+	if !runAt.IsZero() {
+		summary["run_at"] = runAt.UTC().Format(time.RFC3339Nano)
+	}
+	res := &action.Result{Request: summary}
+	out, err := req.Host.EnqueueJob(ctx, req, cfg.queue, cfg.payload, runAt, cfg.priority)
+	if err != nil {
+		var ae *action.Error
+		if errors.As(err, &ae) {
+			if ae.Result == nil {
+				ae.Result = res
+			} else if ae.Result.Request == nil {
+				ae.Result.Request = res.Request
+			}
+			return nil, err
+		}
+		return nil, action.Fail(fmt.Errorf("enqueue_job: queue %s: %w", cfg.queue, err), res)
+	}
+	res.Output = out
+	return res, nil
+}
