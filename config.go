@@ -36,6 +36,9 @@ type Config struct {
 	Lease time.Duration
 	// RescueInterval is how often expired leases are rescued. Default 10s.
 	RescueInterval time.Duration
+	// ScheduleInterval is how often due schedule slots are looked for.
+	// Default 200ms.
+	ScheduleInterval time.Duration
 
 	// MaxHooksPerAccount bounds hooks per account. Default 50.
 	MaxHooksPerAccount int

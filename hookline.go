@@ -33,6 +33,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/queue"
 	"github.com/hookline/hookline/internal/runner"
+	"github.com/hookline/hookline/internal/scheduler"
 	"github.com/hookline/hookline/rule"
 	"github.com/hookline/hookline/store"
 )
@@ -57,6 +58,7 @@ type Engine struct {
 
 	queue  *queue.Queue
 	runner *runner.Runner
+	sched  *scheduler.Scheduler
 
 	mu      sync.Mutex
 	started bool
@@ -116,6 +118,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Now: e.now, Logger: e.log, Handler: e.runner.Run,
 		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
 		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
+	})
+	e.sched = scheduler.New(scheduler.Config{
+		Store: e.st, Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireSchedule,
 	})
 	return e, nil
 }
@@ -191,6 +196,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.cancel()
 		return fmt.Errorf("hookline: start queue: %w", err)
 	}
+	e.sched.Start(ctx)
 	e.bg.Add(1)
 	go e.pruneLoop(ctx)
 	e.started = true
@@ -204,6 +210,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if !e.started {
 		return nil
 	}
+	e.sched.Stop()
 	err := e.queue.Stop(ctx)
 	e.cancel()
 	e.bg.Wait()

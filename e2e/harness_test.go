@@ -318,3 +318,13 @@ func eventHook(name, event, url string, body any) map[string]any {
 		"actions": []any{map[string]any{"type": "send_webhook", "name": "post", "config": map[string]any{"url": url, "body_template": body}}},
 	}
 }
+
+func pgURL(t *testing.T) string { return testdb.PostgresURL(t) }
+
+func openPG(t *testing.T, url string) store.Store {
+	st, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -23,6 +23,7 @@ func funcOptions() []expr.Option {
 		expr.Function(fnTick, fnTickImpl, new(func(any) any)),
 		expr.Function(fnAdd, fnAddImpl, new(func(any, any, any) any)),
 		expr.Function(fnCharge, fnChargeImpl, new(func(any, any) any)),
+		expr.Function(fnEnv, fnEnvImpl, new(func(any, any) any)),
 		expr.Function("repeat", repeatImpl, new(func(any, string, int) string)),
 		expr.Function("replace", replaceImpl,
 			new(func(any, string, string, string) string),
@@ -105,6 +106,24 @@ func fnChargeImpl(args ...any) (any, error) {
 		return nil, errBudget
 	}
 	return args[1], m.charge(n)
+}
+
+// fnEnvImpl is $env without the meter.
+func fnEnvImpl(args ...any) (any, error) {
+	if err := argCount("$env", args, 1, 1); err != nil {
+		return nil, err
+	}
+	env, ok := args[1].(map[string]any)
+	if _, has := env[meterKey]; !ok || !has {
+		return args[1], nil
+	}
+	out := make(map[string]any, len(env))
+	for k, v := range env {
+		if k != meterKey {
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 func repeatImpl(args ...any) (any, error) {

@@ -23,6 +23,7 @@ const (
 	fnTick   = "hookline.tick"
 	fnAdd    = "hookline.add"
 	fnCharge = "hookline.charge"
+	fnEnv    = "hookline.env"
 )
 
 // meter is the cost meter of one evaluation (or one template render).
@@ -90,6 +91,7 @@ var chargedBuiltins = map[string]bool{
 //   - `a + b` that may join strings becomes fnAdd, which checks the size;
 //   - calls of meteredFuncs get the meter as first argument;
 //   - chargedBuiltins are wrapped in fnCharge, which books their result.
+//   - $env is passed through fnEnv, which hides the meter;
 //   - an identifier that names a builtin or function but is not called
 //     (`type == "order"`, `now`) reads the environment, as users expect
 //     of data fields: it becomes $env["name"].
@@ -138,6 +140,11 @@ func (p *meterPatch) call(name string, loc ast.Node, args ...ast.Node) ast.Node 
 func (p *meterPatch) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
+		if n.Value == "$env" && !p.callee[n] {
+			// Hide the meter from $env.
+			*node = p.call(fnEnv, n, &ast.IdentifierNode{Value: "$env"})
+			return
+		}
 		if p.callee[n] || p.lets[n.Value] || !funcNames[n.Value] {
 			return
 		}

@@ -219,6 +219,8 @@ func TestEvalValues(t *testing.T) {
 		{"keys(record.address) | sort()", `["city","zip"]`},
 		{"steps.create_invoice.id", `"inv_9"`},
 		{"keys($env) | filter(# == 'record')", `["record"]`},
+		{"len($env) == len(keys($env)) && len(filter(keys($env), # startsWith 'hook')) == 0 && $env.record.id == 'rec_1'", `true`},
+		{"$env['total'] + 1", `601`},
 	}
 	env := testEnv()
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,8 +37,19 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	records := fs.Bool("records", false, "create records in a collection instead of sending events")
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
 	workers := fs.Int("workers", 32, "engine workers")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	o := &options{DB: *db, SQLiteSynchronous: *syncMode}
 	if o.DB == "" {
