@@ -53,8 +53,10 @@ type Engine struct {
 	secrets *secretCache
 	aead    cipher.AEAD
 	limiter *rateLimiter
-	waiters *waiters
-	Metrics *Metrics
+	// sdkLimiter bounds browser SDK events per publishable key.
+	sdkLimiter *rateLimiter
+	waiters    *waiters
+	Metrics    *Metrics
 
 	queue  *queue.Queue
 	runner *runner.Runner
@@ -84,15 +86,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		ids:     newIDGen(),
-		rules:   rule.NewCache(cfg.Expr, 10000),
-		hooks:   newHookIndex(),
-		accts:   newAccountCache(),
-		secrets: newSecretCache(),
-		aead:    aead,
-		limiter: newRateLimiter(cfg.EventsPerSecond),
-		waiters: newWaiters(),
-		Metrics: newMetrics(),
+		ids:        newIDGen(),
+		rules:      rule.NewCache(cfg.Expr, 10000),
+		hooks:      newHookIndex(),
+		accts:      newAccountCache(),
+		secrets:    newSecretCache(),
+		aead:       aead,
+		limiter:    newRateLimiter(cfg.EventsPerSecond),
+		sdkLimiter: newRateLimiter(SDKKeyRate),
+		waiters:    newWaiters(),
+		Metrics:    newMetrics(),
 	}
 	if err := e.st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("hookline: migrate: %w", err)
@@ -120,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
 	})
 	e.sched = scheduler.New(scheduler.Config{
-		Store: e.st, Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireSchedule,
+		Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireDue,
 	})
 	return e, nil
 }

@@ -84,3 +84,18 @@ func (w *waiters) done(id string) {
 		close(ch)
 	}
 }
+
+// SDKKeyRate bounds browser SDK events per second per key (burst of one
+// second), beside the per-account limit.
+const SDKKeyRate = 50
+
+// AllowSDK takes a token of p's key's SDK budget.
+func (e *Engine) AllowSDK(p Principal) error {
+	if !Can(p.Role, PermSDK) {
+		return forbidden("the %s role may not send SDK events", p.Role)
+	}
+	if wait, ok := e.sdkLimiter.allow(p.KeyID, e.now()); !ok {
+		return &Error{Kind: KindRateLimit, Msg: "too many SDK events for this key; slow down", RetryAfter: int(wait.Seconds()) + 1}
+	}
+	return nil
+}

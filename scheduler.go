@@ -2,7 +2,6 @@ package hookline
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -17,71 +16,80 @@ import (
 // waits for the next slot.
 const MisfireGrace = 2 * time.Second
 
-// fireSchedule settles one due schedule hook in one transaction: the slot is
-// claimed under a unique (hook, slot) key together with the execution it
-// enqueues, so no node and no restart fires a slot twice.
-func (e *Engine) fireSchedule(ctx context.Context, h *hook.Hook, now time.Time) error {
-	if h.NextRunAt == nil {
-		return nil
+// fireDue settles the schedule hooks due at now in one transaction. The due
+// hooks are locked (SKIP LOCKED on PostgreSQL, so nodes split them), and
+// each slot is claimed under a unique (hook, slot) key together with the
+// execution it enqueues: no node and no restart fires a slot twice.
+func (e *Engine) fireDue(ctx context.Context, now time.Time, limit int) (int, error) {
+	type outcome struct {
+		h *hook.Hook
+		d scheduler.Decision
 	}
-	due := *h.NextRunAt
-	spec, err := schedule.Parse(scheduleInput(&h.Trigger))
-	if err != nil { // cannot happen for a validated hook; stop scheduling it
-		e.log.Error("schedule no longer parses; not scheduling it", "hook", h.ID, "err", err)
-		return e.st.HookSetSchedule(ctx, h.ID, nil, h.LastRunAt, h.RunCount)
-	}
-	d := scheduler.Decide(spec, due, h.RunCount, now, MisfireGrace)
-	var fired *hook.Execution
-	err = e.st.Tx(ctx, func(q store.Querier) error {
-		fired = nil
-		cur, err := q.HookGet(ctx, h.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
+	var done []outcome
+	var n int
+	err := e.st.Tx(ctx, func(q store.Querier) error {
+		done, n = done[:0], 0
+		due, err := q.HookListDue(ctx, now, limit)
 		if err != nil {
 			return err
 		}
-		if !cur.Enabled || cur.NextRunAt == nil || !cur.NextRunAt.Equal(due) {
-			return nil // changed (or fired by another node) since it was listed
+		n = len(due)
+		fired := false
+		for _, h := range due {
+			spec, err := schedule.Parse(scheduleInput(&h.Trigger))
+			if err != nil { // cannot happen for a validated hook: stop scheduling it
+				e.log.Error("schedule no longer parses; not scheduling it", "hook", h.ID, "err", err)
+				if err := q.HookSetSchedule(ctx, h.ID, nil, h.LastRunAt, h.RunCount); err != nil {
+					return err
+				}
+				continue
+			}
+			d := scheduler.Decide(spec, *h.NextRunAt, h.RunCount, now, MisfireGrace)
+			last, runs := h.LastRunAt, h.RunCount
+			if d.Fire {
+				ok, err := q.SlotClaim(ctx, h.ID, d.Slot)
+				if err != nil {
+					return err
+				}
+				if ok {
+					acc, err := e.accts.get(ctx, q, h.AccountID)
+					if err != nil {
+						return err
+					}
+					x := e.newExecution(h, hook.TriggerSchedule, scheduleContext(h, acc, d, now), 0, now.UTC())
+					slot := d.Slot.UTC()
+					x.ScheduledFor = &slot
+					if err := q.ExecutionInsert(ctx, x); err != nil {
+						return err
+					}
+					fired, last, runs = true, &slot, runs+1
+				}
+			}
+			if err := q.HookSetSchedule(ctx, h.ID, d.Next, last, runs); err != nil {
+				return err
+			}
+			done = append(done, outcome{h, d})
 		}
-		last, runs := cur.LastRunAt, cur.RunCount
-		if d.Fire {
-			ok, err := q.SlotClaim(ctx, cur.ID, d.Slot)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil // this slot fired already
-			}
-			acc, err := e.accts.get(ctx, q, cur.AccountID)
-			if err != nil {
-				return err
-			}
-			x := e.newExecution(cur, hook.TriggerSchedule, scheduleContext(cur, acc, d, now), 0, now.UTC())
-			slot := d.Slot.UTC()
-			x.ScheduledFor = &slot
-			if err := q.ExecutionInsert(ctx, x); err != nil {
-				return err
-			}
-			if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-				return err
-			}
-			fired, last, runs = x, &slot, runs+1
+		if fired {
+			return q.Notify(ctx, store.TopicExecutions, "")
 		}
-		return q.HookSetSchedule(ctx, cur.ID, d.Next, last, runs)
+		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	switch {
-	case fired != nil && d.Missed > 0:
-		e.log.Warn("schedule misfire: fired once for missed slots", "hook", h.ID, "slot", d.Slot, "missed", d.Missed, "lateness", d.Lateness)
-	case fired == nil && d.Missed > 0:
-		e.log.Warn("schedule misfire: skipped missed slots (misfire=skip)", "hook", h.ID, "missed", d.Missed, "next", d.Next)
-	case d.Next == nil:
-		e.log.Info("schedule finished (max_runs reached or no slots left)", "hook", h.ID)
+	for _, o := range done {
+		switch {
+		case o.d.Fire && o.d.Missed > 0:
+			e.log.Warn("schedule misfire: fired once for missed slots", "hook", o.h.ID, "slot", o.d.Slot, "missed", o.d.Missed, "lateness", o.d.Lateness)
+		case !o.d.Fire && o.d.Missed > 0:
+			e.log.Warn("schedule misfire: skipped missed slots (misfire=skip)", "hook", o.h.ID, "missed", o.d.Missed, "next", o.d.Next)
+		}
+		if o.d.Next == nil {
+			e.log.Info("schedule finished (max_runs reached or no slots left)", "hook", o.h.ID)
+		}
 	}
-	return nil
+	return n, nil
 }
 
 // scheduleContext is what a scheduled execution's condition and templates see.

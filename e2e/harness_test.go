@@ -328,3 +328,5 @@ func openPG(t *testing.T, url string) store.Store {
 	}
 	return st
 }
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -63,6 +63,10 @@ func (s *Server) routes() {
 	for _, rt := range s.apiRoutes() {
 		m.Handle(rt.method+" "+rt.path, s.authed(rt.h))
 	}
+	m.HandleFunc("/in/{account_id}/{path...}", s.inbound)
+	m.HandleFunc("GET /sdk.js", s.sdkJS)
+	m.HandleFunc("OPTIONS /api/v1/sdk/events", s.sdkPreflight)
+	m.HandleFunc("POST /api/v1/sdk/events", s.sdkEvents)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, &hookline.Error{Kind: hookline.KindNotFound, Msg: "no such route: " + r.Method + " " + r.URL.Path})
 	})
@@ -260,3 +264,5 @@ func timeParam(r *http.Request, name string) (*time.Time, error) {
 	}
 	return &t, nil
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -11,9 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/schedule"
-	"github.com/hookline/hookline/store"
 )
 
 // Decision is what to do with a due hook.
@@ -71,18 +69,19 @@ func Decide(spec *schedule.Spec, due time.Time, runCount int, now time.Time, gra
 	return d
 }
 
-// Firer fires one due hook: in one transaction it re-reads the hook, claims
-// the slot, enqueues the execution and moves the schedule on.
-type Firer func(ctx context.Context, h *hook.Hook, now time.Time) error
+// FireDue settles the schedule hooks due at now, at most limit of them, and
+// reports how many it looked at. The engine does it in one transaction that
+// locks the due hooks (SKIP LOCKED on PostgreSQL, so nodes split the work),
+// claims each slot under a unique (hook, slot) key and enqueues its execution.
+type FireDue func(ctx context.Context, now time.Time, limit int) (int, error)
 
 // Config configures a Scheduler.
 type Config struct {
-	Store    store.Store
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Interval time.Duration // how often due hooks are looked for; default 200ms
-	Batch    int           // due hooks per scan; default 500
-	Fire     Firer
+	Batch    int           // due hooks per transaction; default 200
+	Fire     FireDue
 }
 
 // Scheduler scans for due schedule hooks.
@@ -98,7 +97,7 @@ func New(cfg Config) *Scheduler {
 		cfg.Interval = 200 * time.Millisecond
 	}
 	if cfg.Batch == 0 {
-		cfg.Batch = 500
+		cfg.Batch = 200
 	}
 	return &Scheduler{cfg: cfg}
 }
@@ -132,23 +131,17 @@ func (s *Scheduler) loop(ctx context.Context) {
 	}
 }
 
-// Scan fires every hook due now (until none is left or ctx ends).
+// Scan fires every hook due now, batch after batch, until none is left.
 func (s *Scheduler) Scan(ctx context.Context) {
 	for ctx.Err() == nil {
-		now := s.cfg.Now()
-		due, err := s.cfg.Store.HookListDue(ctx, now, s.cfg.Batch)
+		n, err := s.cfg.Fire(ctx, s.cfg.Now(), s.cfg.Batch)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.cfg.Logger.Error("list due schedules", "err", err)
+				s.cfg.Logger.Error("fire due schedules", "err", err)
 			}
 			return
 		}
-		for _, h := range due {
-			if err := s.cfg.Fire(ctx, h, now); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Error("fire schedule", "hook", h.ID, "err", err)
-			}
-		}
-		if len(due) < s.cfg.Batch {
+		if n < s.cfg.Batch {
 			return
 		}
 	}

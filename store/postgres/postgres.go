@@ -162,13 +162,14 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	}
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) (err error) {
+func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
+	committed := false
 	defer func() {
-		if err != nil {
+		if !committed { // fn failed or panicked
 			_ = tx.Rollback()
 		}
 	}()
@@ -178,6 +179,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) (err er
 	if err := fn(q); err != nil {
 		return err
 	}
+	committed = true // whatever Commit says, the transaction is over
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}

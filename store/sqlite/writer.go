@@ -165,6 +165,12 @@ func (s *Store) commitGroup(group []*request) {
 	if len(live) == 0 {
 		return
 	}
+	if err := s.broken.Load(); err != nil {
+		for _, r := range live {
+			r.done <- *err
+		}
+		return
+	}
 	ctx := context.Background()
 	exec := func(q string) error {
 		_, err := s.wcache.ExecContext(ctx, q)
@@ -214,10 +220,24 @@ func (s *Store) commitGroup(group []*request) {
 		failAll(fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
+	if s.syncq != nil {
+		s.syncq <- live // answered once the WAL is on disk
+		return
+	}
+	answer(&s.bus, live, nil)
+}
+
+// answer delivers the notifications of a committed (and, with synchronous
+// FULL, synced) group and answers its callers; err fails them all.
+func answer(b *bus, live []*request, err error) {
 	for _, r := range live {
+		if err != nil {
+			r.done <- err
+			continue
+		}
 		if r.err == nil {
 			for _, n := range r.notes {
-				s.bus.publish(n.topic, n.payload)
+				b.publish(n.topic, n.payload)
 			}
 		}
 		r.done <- r.err

@@ -142,8 +142,14 @@ func (q *Q) HookListDue(ctx context.Context, now time.Time, limit int) ([]*hook.
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	return collect(ctx, q, "list due hooks", scanHook, hookSelect+` WHERE enabled AND next_run_at <= ?
-		AND trigger_type = ? ORDER BY next_run_at, id LIMIT ?`, us(now), hook.TriggerSchedule, limit)
+	query := hookSelect + ` WHERE enabled AND next_run_at <= ?
+		AND trigger_type = ? ORDER BY next_run_at, id LIMIT ?`
+	if q.d.SkipLocked {
+		// Inside a Tx the rows stay locked until commit, so concurrent
+		// schedulers on other nodes skip them and take other due hooks.
+		query += " FOR UPDATE SKIP LOCKED"
+	}
+	return collect(ctx, q, "list due hooks", scanHook, query, us(now), hook.TriggerSchedule, limit)
 }
 
 // HookSetSchedule implements store.Querier.
