@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline/action"
+	"github.com/hookline/hookline/action/chain"
 	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/internal/runner"
 	"github.com/hookline/hookline/rule"
 	"github.com/hookline/hookline/schedule"
+	"github.com/hookline/hookline/store"
 )
 
 var (
@@ -98,6 +100,42 @@ func (e *Engine) validateHook(ctx context.Context, h *hook.Hook) error {
 	for i, a := range h.Actions {
 		if err := e.validateAction(i, a, names); err != nil {
 			return err
+		}
+	}
+	return e.checkChainCycles(ctx, h)
+}
+
+// checkChainCycles refuses a hook whose trigger_hook actions lead back to
+// itself through other hooks' trigger_hook actions (literal hook ids).
+func (e *Engine) checkChainCycles(ctx context.Context, h *hook.Hook) error {
+	for i, a := range h.Actions {
+		if a.Type != "trigger_hook" {
+			continue
+		}
+		seen := map[string]bool{}
+		stack := chain.Targets(a.Config)
+		for len(stack) > 0 && len(seen) < 1000 {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if id == h.ID {
+				return invalid(fmt.Sprintf("actions[%d].config.hook_id", i), "this chain of trigger_hook actions leads back to the hook itself (a cycle)")
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			next, err := e.st.HookGet(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			for _, na := range next.Actions {
+				if na.Type == "trigger_hook" {
+					stack = append(stack, chain.Targets(na.Config)...)
+				}
+			}
 		}
 	}
 	return nil

@@ -152,7 +152,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// FULL durability comes from the syncer (see syncer.go); the connection
 	// itself never waits for the disk on commit.
 	s.wdb, err = sql.Open("sqlite", dsn(path, busy, "journal_mode(WAL)", "synchronous(NORMAL)",
-		"foreign_keys(1)", "cache_size(-32000)", "temp_store(MEMORY)"))
+		"foreign_keys(1)", "cache_size(-32000)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/hookline/hookline/store/sqlstore"
 )
@@ -30,6 +31,8 @@ type request struct {
 	notes []note
 	err   error
 }
+
+var StatGroups, StatReqs, StatCommitNS, StatTotalNS, StatWaitNS atomic.Int64
 
 // panicked carries a panic of fn back to the caller's goroutine.
 type panicked struct{ v any }
@@ -85,10 +88,13 @@ func (s *Store) writer() {
 	defer close(s.writerOut)
 	group := make([]*request, 0, s.opts.MaxGroup)
 	for {
+		tw := time.Now()
 		r, ok := <-s.reqs
 		if !ok {
+			println("groups", StatGroups.Load(), "reqs", StatReqs.Load(), "wait ms", StatWaitNS.Load()/1e6, "busy ms", StatTotalNS.Load()/1e6, "commit ms", StatCommitNS.Load()/1e6)
 			return
 		}
+		StatWaitNS.Add(int64(time.Since(tw)))
 		group = append(group[:0], r)
 	fill:
 		for len(group) < s.opts.MaxGroup {
@@ -171,6 +177,7 @@ func (s *Store) commitGroup(group []*request) {
 		}
 		return
 	}
+	t0 := time.Now()
 	ctx := context.Background()
 	exec := func(q string) error {
 		_, err := s.wcache.ExecContext(ctx, q)
@@ -216,6 +223,13 @@ func (s *Store) commitGroup(group []*request) {
 			}
 		}
 	}
+	tc := time.Now()
+	defer func() {
+		StatGroups.Add(1)
+		StatReqs.Add(int64(len(live)))
+		StatCommitNS.Add(int64(time.Since(tc)))
+		StatTotalNS.Add(int64(time.Since(t0)))
+	}()
 	if err := exec("COMMIT"); err != nil {
 		failAll(fmt.Errorf("sqlite: commit: %w", err))
 		return

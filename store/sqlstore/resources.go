@@ -177,8 +177,14 @@ func (q *Q) RecordInsert(ctx context.Context, r *store.Record) error {
 
 // RecordGet implements store.Querier.
 func (q *Q) RecordGet(ctx context.Context, accountID, collection, id string) (*store.Record, error) {
-	r, err := scanRecord(q.queryRow(ctx, recordSelect+` WHERE account_id = ? AND collection = ? AND id = ?`,
-		accountID, collection, id))
+	query := recordSelect + ` WHERE account_id = ? AND collection = ? AND id = ?`
+	if q.inTx && q.d.SkipLocked {
+		// Inside a transaction the record is read to be changed: lock it so
+		// concurrent read-modify-writes of one record queue up (no lost
+		// update). SQLite's single writer serializes them already.
+		query += " FOR UPDATE"
+	}
+	r, err := scanRecord(q.queryRow(ctx, query, accountID, collection, id))
 	if err != nil {
 		return nil, q.fail("record "+id, err)
 	}
