@@ -62,10 +62,11 @@ type Engine struct {
 	runner *runner.Runner
 	sched  *scheduler.Scheduler
 
-	mu      sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	bg      sync.WaitGroup
+	mu            sync.Mutex
+	started       bool
+	queueHandlers []queueHandler
+	cancel        context.CancelFunc
+	bg            sync.WaitGroup
 }
 
 // Open validates cfg, migrates the database and returns an Engine that is
@@ -200,6 +201,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("hookline: start queue: %w", err)
 	}
 	e.sched.Start(ctx)
+	for _, qh := range e.queueHandlers {
+		e.bg.Add(1)
+		go e.runQueueHandler(ctx, qh)
+	}
 	e.bg.Add(1)
 	go e.pruneLoop(ctx)
 	e.started = true

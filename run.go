@@ -245,3 +245,48 @@ func (e *Engine) DryRun(ctx context.Context, h *hook.Hook, data map[string]any) 
 	}
 	return res, nil
 }
+
+// ReplayFilter selects executions for a bulk replay.
+type ReplayFilter struct {
+	HookID    string     `json:"hook_id"`
+	Status    string     `json:"status"`
+	Exhausted *bool      `json:"exhausted"`
+	Since     *time.Time `json:"since"`
+	Until     *time.Time `json:"until"`
+}
+
+// MaxBulkReplay bounds one bulk replay.
+const MaxBulkReplay = 500
+
+// ReplayExecutions replays every execution matching f (at most 500): the
+// dead-letter view's "replay all".
+func (e *Engine) ReplayExecutions(ctx context.Context, p Principal, f ReplayFilter, o ReplayOptions) ([]string, error) {
+	if !Can(p.Role, RoleManage) {
+		return nil, forbidden("the %s role may not replay", p.Role)
+	}
+	if f.Status == "" && f.HookID == "" && f.Exhausted == nil && f.Since == nil {
+		return nil, invalid("filter", "give at least one of hook_id, status, exhausted, since")
+	}
+	xs, err := e.ListExecutions(ctx, p, store.ExecutionFilter{HookID: f.HookID, Status: f.Status, Exhausted: f.Exhausted, Since: f.Since, Until: f.Until, Page: store.Page{Limit: MaxBulkReplay}})
+	if err != nil {
+		if ee, ok := err.(*Error); ok && ee.Field != "" {
+			ee.Field = "filter." + ee.Field
+		}
+		return nil, err
+	}
+	ids := []string{}
+	for _, x := range xs {
+		if x.Status == hook.StatusPending || x.Status == hook.StatusRunning {
+			continue
+		}
+		nx, err := e.ReplayExecution(ctx, p, x.ID, o)
+		if err != nil {
+			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
+				continue // hook deleted, or nothing to resume
+			}
+			return ids, err
+		}
+		ids = append(ids, nx.ID)
+	}
+	return ids, nil
+}

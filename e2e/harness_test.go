@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/internal/testdb"
 	"github.com/hookline/hookline/store"
@@ -330,3 +331,11 @@ func openPG(t *testing.T, url string) store.Store {
 }
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type hookline_Hook = hook.Hook
+
+func trig(typ string) hook.Trigger { return hook.Trigger{Type: typ} }
+
+func acts(typ string, cfg map[string]any) []hook.Action {
+	return []hook.Action{{Type: typ, Config: cfg}}
+}

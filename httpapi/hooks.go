@@ -221,3 +221,19 @@ func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request, p hookl
 	writeJSON(w, http.StatusAccepted, map[string]string{"execution_id": x.ID})
 	return nil
 }
+
+func (s *Server) bulkReplay(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	var in struct {
+		Filter hookline.ReplayFilter `json:"filter"`
+		From   string                `json:"from"`
+	}
+	if err := decode(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	ids, err := s.e.ReplayExecutions(r.Context(), p, in.Filter, hookline.ReplayOptions{From: in.From})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"execution_ids": ids})
+	return nil
+}

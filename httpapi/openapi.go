@@ -89,6 +89,9 @@ func schemas() obj {
 		}),
 		"ExecutionList": listOf("Execution"),
 		"ReplayOptions": object(obj{"from": enum("start", "failed_action")}),
+		"BulkReplay": object(obj{"from": enum("start", "failed_action"), "filter": object(obj{
+			"hook_id": str(), "status": str(), "exhausted": obj{"type": "boolean"}, "since": strf("date-time"), "until": strf("date-time")})}, "filter"),
+		"ExecutionIDs":  object(obj{"execution_ids": arr(str())}),
 		"EventType":     object(obj{"id": str(), "label": str(), "account_id": str(), "created_at": strf("date-time")}, "id", "label"),
 		"EventTypeList": listOf("EventType"),
 		"EventInput": object(obj{
@@ -104,6 +107,13 @@ func schemas() obj {
 		"CollectionList":  listOf("Collection"),
 		"Record":          obj{"type": "object", "additionalProperties": true, "properties": obj{"id": str(), "collection": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}},
 		"RecordList":      listOf("Record"),
+		"JobClaim":        object(obj{"queue": str(), "lease": str()}, "queue"),
+		"JobFail":         object(obj{"error": str(), "retry_in": str()}),
+		"ClaimedJob":      object(obj{"job": object(obj{"id": str(), "queue": str(), "payload": obj{}, "attempt": obj{"type": "integer"}})}),
+		"Job": object(obj{"id": str(), "account_id": str(), "queue": str(), "payload": obj{}, "state": enum("available", "running", "completed", "dead"),
+			"priority": obj{"type": "integer"}, "attempt": obj{"type": "integer"}, "max_attempts": obj{"type": "integer"}, "run_at": strf("date-time"),
+			"last_error": str(), "execution_id": str(), "created_at": strf("date-time"), "finished_at": strf("date-time")}),
+		"JobList": listOf("Job"),
 	}
 }
 

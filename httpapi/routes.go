@@ -41,6 +41,7 @@ func (s *Server) apiRoutes() []route {
 
 		{"GET", "/api/v1/executions", s.listExecutions, "Executions, newest first", "executions", "", 200, "ExecutionList", append([]string{"hook_id", "status", "trigger_type", "since", "until", "exhausted"}, page...)},
 		{"GET", "/api/v1/executions/{id}", s.getExecution, "Get an execution with its per-action results", "executions", "", 200, "Execution", nil},
+		{"POST", "/api/v1/executions/replay", s.bulkReplay, "Replay every execution matching {filter} (at most 500), e.g. the dead letters", "executions", "BulkReplay", 202, "ExecutionIDs", nil},
 		{"POST", "/api/v1/executions/{id}/replay", s.replayExecution, "Run the hook again on the recorded context; {\"from\": \"failed_action\"} resumes", "executions", "ReplayOptions", 202, "ExecutionID", nil},
 
 		{"POST", "/api/v1/event-types", s.createEventTypes, "Register hookable events (one object or an array)", "events", "EventType", 201, "EventType", nil},
@@ -61,5 +62,10 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/collections/{name}/records/{id}", s.getRecord, "Get a record", "records", "", 200, "Record", []string{"account_id"}},
 		{"PATCH", "/api/v1/collections/{name}/records/{id}", s.updateRecord, "Change a record's fields (emits records.update with previous)", "records", "Record", 200, "Record", []string{"account_id"}},
 		{"DELETE", "/api/v1/collections/{name}/records/{id}", s.deleteRecord, "Delete a record (emits records.delete)", "records", "", 204, "", []string{"account_id"}},
+
+		{"POST", "/api/v1/jobs/claim", s.claimJob, "Lease the next job of a queue ({queue, lease}); 204 when empty", "jobs", "JobClaim", 200, "ClaimedJob", nil},
+		{"POST", "/api/v1/jobs/{id}/ack", s.ackJob, "Complete a job", "jobs", "", 200, "Job", nil},
+		{"POST", "/api/v1/jobs/{id}/fail", s.failJob, "Fail a job attempt; retried with backoff until max attempts, then dead", "jobs", "JobFail", 200, "Job", nil},
+		{"GET", "/api/v1/jobs", s.listJobs, "List jobs (dead ones with state=dead)", "jobs", "", 200, "JobList", append([]string{"queue", "state"}, page...)},
 	}
 }
