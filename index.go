@@ -14,11 +14,12 @@ import (
 // or on another node through a notification) marks it stale; the next lookup
 // reloads it.
 type hookIndex struct {
-	mu    sync.RWMutex
-	stale bool
-	gen   uint64
-	byKey map[string]map[string][]*hook.Hook // account -> trigger key -> hooks in run order
-	byID  map[string]*hook.Hook
+	loadMu sync.Mutex // one reload at a time; the others wait for it
+	mu     sync.RWMutex
+	stale  bool
+	gen    uint64
+	byKey  map[string]map[string][]*hook.Hook // account -> trigger key -> hooks in run order
+	byID   map[string]*hook.Hook
 }
 
 func newHookIndex() *hookIndex { return &hookIndex{stale: true} }
@@ -32,9 +33,17 @@ func (ix *hookIndex) invalidate() {
 
 func (ix *hookIndex) load(ctx context.Context, st store.Querier) error {
 	ix.mu.RLock()
-	stale, gen := ix.stale, ix.gen
+	stale := ix.stale
 	ix.mu.RUnlock()
 	if !stale {
+		return nil
+	}
+	ix.loadMu.Lock()
+	defer ix.loadMu.Unlock()
+	ix.mu.RLock()
+	stale, gen := ix.stale, ix.gen
+	ix.mu.RUnlock()
+	if !stale { // another caller reloaded meanwhile
 		return nil
 	}
 	hooks, err := st.HookListEnabled(ctx)
@@ -100,11 +109,12 @@ func (ix *hookIndex) match(ctx context.Context, st store.Querier, owners []strin
 // accountCache keeps every account in memory for tree walks (ancestors for
 // matching, subtrees for scoping). Invalidated like the hook index.
 type accountCache struct {
-	mu    sync.RWMutex
-	stale bool
-	gen   uint64
-	byID  map[string]*hook.Account
-	kids  map[string][]string
+	loadMu sync.Mutex
+	mu     sync.RWMutex
+	stale  bool
+	gen    uint64
+	byID   map[string]*hook.Account
+	kids   map[string][]string
 }
 
 func newAccountCache() *accountCache { return &accountCache{stale: true} }
@@ -117,6 +127,14 @@ func (c *accountCache) invalidate() {
 }
 
 func (c *accountCache) load(ctx context.Context, st store.Querier) error {
+	c.mu.RLock()
+	stale := c.stale
+	c.mu.RUnlock()
+	if !stale {
+		return nil
+	}
+	c.loadMu.Lock()
+	defer c.loadMu.Unlock()
 	c.mu.RLock()
 	stale, gen := c.stale, c.gen
 	c.mu.RUnlock()

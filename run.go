@@ -35,6 +35,11 @@ func (e *Engine) fire(ctx context.Context, h *hook.Hook, trigger string, data ma
 	}
 	now := e.now().UTC()
 	ev := &hook.Event{ID: e.ids.next(prefixEvent, now), Type: "hook." + trigger, AccountID: h.AccountID, Data: data, Actor: actor, OccurredAt: now, Depth: depth}
+	if h.Trigger.Type == hook.TriggerEvent {
+		// Fired by hand, an event hook sees the data as its event would show
+		// it (for record events: as the record).
+		ev.Type, ev.Collection = h.Trigger.Event, h.Trigger.Collection
+	}
 	x := e.newExecution(h, trigger, eventContext(ev, acc), depth, now)
 	x.ReplayOf = replayOf
 	e.refuseTooDeep(x)

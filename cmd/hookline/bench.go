@@ -38,6 +38,8 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
 	workers := fs.Int("workers", 32, "engine workers")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	schedules := fs.Int("schedules", 0, "instead: measure the scheduler with this many idle schedules (plus --ticking every-second ones)")
+	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +61,9 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		}
 		defer os.RemoveAll(dir)
 		o.DB = filepath.Join(dir, "bench.db")
+	}
+	if *schedules > 0 {
+		return benchSchedules(o, *schedules, *ticking, *dur, stdout)
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, o)
