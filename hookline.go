@@ -51,6 +51,7 @@ type Engine struct {
 	hooks   *hookIndex
 	accts   *accountCache
 	secrets *secretCache
+	schemas *schemaCache
 	aead    cipher.AEAD
 	limiter *rateLimiter
 	// sdkLimiter bounds browser SDK events per publishable key.
@@ -92,6 +93,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		hooks:      newHookIndex(),
 		accts:      newAccountCache(),
 		secrets:    newSecretCache(),
+		schemas:    newSchemaCache(),
 		aead:       aead,
 		limiter:    newRateLimiter(cfg.EventsPerSecond),
 		sdkLimiter: newRateLimiter(SDKKeyRate),

@@ -37,6 +37,11 @@ func (e *Engine) CreateCollection(ctx context.Context, p Principal, accountID, n
 	if !collectionRE.MatchString(name) {
 		return nil, invalid("name", "must be lower-case letters, digits and _, starting with a letter (at most 63)")
 	}
+	if len(schema) > 0 {
+		if _, err := e.schemas.compile(schema); err != nil {
+			return nil, invalid("schema", "is not a valid JSON Schema: %s", err.Error())
+		}
+	}
 	c := &store.Collection{AccountID: accountID, Name: name, Schema: schema, CreatedAt: e.now().UTC()}
 	if err := e.st.CollectionInsert(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -127,16 +132,20 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 		return nil, err
 	}
 	err = e.st.Tx(ctx, func(q store.Querier) error {
-		if _, err := q.CollectionGet(ctx, accountID, collection); err != nil {
+		col, err := q.CollectionGet(ctx, accountID, collection)
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return notFound("collection")
 			}
 			return err
 		}
+		if err := e.schemas.validateRecord(col.Schema, r.Data); err != nil {
+			return err
+		}
 		if err := q.RecordInsert(ctx, r); err != nil {
 			return err
 		}
-		_, err := e.EmitTx(ctx, q, ev)
+		_, err = e.EmitTx(ctx, q, ev)
 		return err
 	})
 	if err != nil {
@@ -218,6 +227,13 @@ func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, colle
 			}
 		}
 		r.UpdatedAt = e.now().UTC().Truncate(time.Microsecond)
+		col, err := q.CollectionGet(ctx, accountID, collection)
+		if err != nil {
+			return err
+		}
+		if err := e.schemas.validateRecord(col.Schema, r.Data); err != nil {
+			return err
+		}
 		if err := q.RecordUpdate(ctx, r); err != nil {
 			return err
 		}

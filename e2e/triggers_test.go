@@ -227,3 +227,42 @@ func TestChainCycleAndAuthEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestCollectionSchema(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		if r := s.do("POST", "/api/v1/collections", s.Admin, map[string]any{"name": "bad", "schema": map[string]any{"type": 12}}); r.Status != 422 || r.Body["error"].(map[string]any)["field"] != "schema" {
+			t.Errorf("invalid schema: %d %s", r.Status, r.Raw)
+		}
+		if r := s.do("POST", "/api/v1/collections", s.Admin, map[string]any{"name": "Bad Name"}); r.Status != 422 {
+			t.Errorf("bad name: %d", r.Status)
+		}
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders", "schema": map[string]any{
+			"type": "object", "required": []any{"total"},
+			"properties": map[string]any{"total": map[string]any{"type": "number", "minimum": 0}, "email": map[string]any{"type": "string"}},
+		}})
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"email": "a@b.c"}, "total"},
+			{map[string]any{"total": -1}, "total"},
+			{map[string]any{"total": 5, "email": 7}, "email"},
+		} {
+			r := s.do("POST", "/api/v1/collections/orders/records", s.Admin, c.body)
+			if r.Status != 422 || r.Body["error"].(map[string]any)["field"] != c.field {
+				t.Errorf("%v: %d %s, want 422 on %s", c.body, r.Status, r.Raw, c.field)
+			}
+		}
+		ok := s.must(201, "POST", "/api/v1/collections/orders/records", map[string]any{"total": 5})
+		if r := s.do("PATCH", "/api/v1/collections/orders/records/"+ok["id"].(string), s.Admin, map[string]any{"total": "five"}); r.Status != 422 {
+			t.Errorf("bad update: %d", r.Status)
+		}
+		if n := len(s.must(200, "GET", "/api/v1/collections/orders/records", nil)["items"].([]any)); n != 1 {
+			t.Errorf("refused writes must store nothing: %d records", n)
+		}
+		if n := len(s.must(200, "GET", "/api/v1/executions", nil)["items"].([]any)); n != 0 {
+			t.Errorf("refused writes must emit nothing")
+		}
+	})
+}
