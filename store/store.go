@@ -30,12 +30,17 @@ const (
 type Store interface {
 	Querier
 	// Tx runs fn in one transaction. fn may be called again by the driver
-	// only if it returned nil and the commit failed transiently; it must not
-	// have side effects outside q. Notifications made in fn are delivered
-	// after commit.
+	// when the transaction failed transiently (PostgreSQL: serialization
+	// failure or deadlock, in fn or at commit); it must not have side
+	// effects outside q. Notifications made in fn are delivered after
+	// commit. fn must use q only: on SQLite, calling the Store's own write
+	// methods or Tx from fn deadlocks. On PostgreSQL an error from q (a
+	// conflict, say) aborts the transaction: return it.
 	Tx(ctx context.Context, fn func(q Querier) error) error
 	// Listen delivers notifications of the given topics (from this and, on
 	// shared databases, other nodes) to fn until ctx is done. fn must not block.
+	// Listen returns once subscribed. A payload of "" may also mean
+	// "notifications may have been missed" (after a reconnect): look for work.
 	Listen(ctx context.Context, topics []string, fn func(topic, payload string)) error
 	// Migrate brings the schema up to date.
 	Migrate(ctx context.Context) error
@@ -101,20 +106,24 @@ type Querier interface {
 	// ExecutionExtend pushes the lease of the executions the node holds.
 	ExecutionExtend(ctx context.Context, node string, ids []string, until time.Time) error
 	// ExecutionRescue returns running executions whose lease ended before now
-	// to pending (run_at = now) and reports how many.
+	// to pending (run_at = the end of the lease, so due at once) and reports
+	// how many.
 	ExecutionRescue(ctx context.Context, now time.Time) (int, error)
 	// ExecutionNextRunAt is the earliest run_at of a pending execution.
 	ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error)
 	// ExecutionPrune deletes finished executions (and events left without
 	// executions) finished before t.
 	ExecutionPrune(ctx context.Context, before time.Time) (int, error)
-	// ExecutionStats counts executions by status in buckets of size step from since.
+	// ExecutionStats counts executions by status in buckets of size step from
+	// since (by created_at); buckets without executions are left out, the
+	// others come in time order.
 	ExecutionStats(ctx context.Context, accountIDs []string, since time.Time, step time.Duration) ([]StatBucket, error)
 
 	// FieldClaim implements first-writer-wins for update_record: it records that
 	// the hook at position seq wrote field of record within event. It returns
 	// true when the caller may write (no claim yet, or only claims by later
-	// positions), false when an earlier position owns the field.
+	// positions, or its own), false when an earlier position owns the field.
+	// eventID must name a stored event (else ErrNotFound); claims go with it.
 	FieldClaim(ctx context.Context, eventID, recordID, field string, seq int) (bool, error)
 
 	// SlotClaim records that hook fired its schedule slot. It returns false if

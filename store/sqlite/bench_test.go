@@ -15,4 +15,3 @@ func BenchmarkEmitClaimSave(b *testing.B) {
 		})
 	}
 }
-

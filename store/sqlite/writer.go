@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
-	"time"
 
 	"github.com/hookline/hookline/store/sqlstore"
 )
@@ -31,8 +31,6 @@ type request struct {
 	notes []note
 	err   error
 }
-
-var StatGroups, StatReqs, StatCommitNS, StatTotalNS, StatWaitNS atomic.Int64
 
 // panicked carries a panic of fn back to the caller's goroutine.
 type panicked struct{ v any }
@@ -88,13 +86,14 @@ func (s *Store) writer() {
 	defer close(s.writerOut)
 	group := make([]*request, 0, s.opts.MaxGroup)
 	for {
-		tw := time.Now()
+		// Let the callers answered last time queue their next request
+		// before the group is taken: bigger groups, fewer commits. A yield,
+		// not a wait: with nobody runnable it returns at once.
+		runtime.Gosched()
 		r, ok := <-s.reqs
 		if !ok {
-			println("groups", StatGroups.Load(), "reqs", StatReqs.Load(), "wait ms", StatWaitNS.Load()/1e6, "busy ms", StatTotalNS.Load()/1e6, "commit ms", StatCommitNS.Load()/1e6)
 			return
 		}
-		StatWaitNS.Add(int64(time.Since(tw)))
 		group = append(group[:0], r)
 	fill:
 		for len(group) < s.opts.MaxGroup {
@@ -171,13 +170,6 @@ func (s *Store) commitGroup(group []*request) {
 	if len(live) == 0 {
 		return
 	}
-	if err := s.broken.Load(); err != nil {
-		for _, r := range live {
-			r.done <- *err
-		}
-		return
-	}
-	t0 := time.Now()
 	ctx := context.Background()
 	exec := func(q string) error {
 		_, err := s.wcache.ExecContext(ctx, q)
@@ -223,35 +215,14 @@ func (s *Store) commitGroup(group []*request) {
 			}
 		}
 	}
-	tc := time.Now()
-	defer func() {
-		StatGroups.Add(1)
-		StatReqs.Add(int64(len(live)))
-		StatCommitNS.Add(int64(time.Since(tc)))
-		StatTotalNS.Add(int64(time.Since(t0)))
-	}()
 	if err := exec("COMMIT"); err != nil {
 		failAll(fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
-	if s.syncq != nil {
-		s.syncq <- live // answered once the WAL is on disk
-		return
-	}
-	answer(&s.bus, live, nil)
-}
-
-// answer delivers the notifications of a committed (and, with synchronous
-// FULL, synced) group and answers its callers; err fails them all.
-func answer(b *bus, live []*request, err error) {
 	for _, r := range live {
-		if err != nil {
-			r.done <- err
-			continue
-		}
 		if r.err == nil {
 			for _, n := range r.notes {
-				b.publish(n.topic, n.payload)
+				s.bus.publish(n.topic, n.payload)
 			}
 		}
 		r.done <- r.err

@@ -112,14 +112,16 @@ func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, unti
 	})
 }
 
-// ExecutionRescue implements store.Querier. The lease token is cleared so
-// the node that lost the lease cannot save any more.
+// ExecutionRescue implements store.Querier. A rescued execution is due when
+// its lease ended (before now, so at once; a caller taking everything back
+// with a far-future now does not push it into that future). The lease token
+// is cleared so the node that lost the lease cannot save any more.
 func (q *Q) ExecutionRescue(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := q.write1(ctx, func(q *Q) error {
 		var err error
-		n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = ?, locked_by = '',
-			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ?`, us(now), us(now))
+		n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = locked_until, locked_by = '',
+			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ?`, us(now))
 		return q.fail("rescue executions", err)
 	})
 	return int(n), err

@@ -1,0 +1,174 @@
+package admin
+
+import (
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
+)
+
+// rankScan bounds how many executions of the last 7 days the hook
+// rankings read.
+const rankScan = 5000
+
+type hookRank struct {
+	ID, Name string
+	Runs     int
+	Failures int
+	AvgMS    int64
+	MaxMS    int64
+	FailRate int // percent
+	Bar      template.HTML
+}
+
+type dashboardView struct {
+	Day, Week        *series
+	Hooks, Enabled   int
+	Slowest, Failing []hookRank
+	Scanned          int
+	Capped           bool
+	Recent           []*hook.Execution
+	HookNames        map[string]string
+}
+
+// HookName names a hook (deleted hooks show their id).
+func (v *dashboardView) HookName(id string) string {
+	if n, ok := v.HookNames[id]; ok {
+		return n
+	}
+	return id
+}
+
+// dashboard: executions over time by status (24 h, 7 d) and the slowest
+// and most failing hooks of the week.
+func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
+	now := h.now().UTC()
+	v := &dashboardView{HookNames: map[string]string{}}
+
+	daySince := now.Truncate(time.Hour).Add(-23 * time.Hour)
+	stats, err := h.e.ExecutionStats(ctx, s.p, daySince, time.Hour)
+	if err != nil {
+		return err
+	}
+	v.Day = &series{Title: "Executions, last 24 hours (UTC, per hour)", Every: 3,
+		Label: func(t time.Time) string { return t.Format("15:04") },
+		Span:  func(t time.Time) string { return t.Format("Jan 2, 15:00") + "–" + t.Add(time.Hour).Format("15:00") }}
+	v.Day.Buckets, v.Day.Totals, v.Day.Total = fillSeries(stats, daySince, time.Hour, 24)
+
+	weekSince := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -6)
+	if stats, err = h.e.ExecutionStats(ctx, s.p, weekSince, 6*time.Hour); err != nil {
+		return err
+	}
+	v.Week = &series{Title: "Executions, last 7 days (UTC, per 6 hours)", Every: 4,
+		Label: func(t time.Time) string { return t.Format("Mon 2") },
+		Span: func(t time.Time) string {
+			return t.Format("Mon Jan 2, 15:00") + "–" + t.Add(6*time.Hour).Format("15:00")
+		}}
+	v.Week.Buckets, v.Week.Totals, v.Week.Total = fillSeries(stats, weekSince, 6*time.Hour, 28)
+
+	hooks, err := h.e.ListHooks(ctx, s.p, hookline.HookQuery{Page: store.Page{Limit: 500}})
+	if err != nil {
+		return err
+	}
+	for _, hk := range hooks {
+		v.HookNames[hk.ID] = hk.Name
+		v.Hooks++
+		if hk.Enabled {
+			v.Enabled++
+		}
+	}
+	if err := h.rankHooks(r, s, v, now.Add(-7*24*time.Hour)); err != nil {
+		return err
+	}
+	if v.Recent, err = h.e.ListExecutions(ctx, s.p, store.ExecutionFilter{Page: store.Page{Limit: 8}}); err != nil {
+		return err
+	}
+	h.render(w, r, s, http.StatusOK, "dashboard", "Dashboard", "dashboard", v)
+	return nil
+}
+
+// rankHooks reads the week's executions (up to rankScan) and ranks hooks by
+// average duration and by failures.
+func (h *Handler) rankHooks(r *http.Request, s *session, v *dashboardView, since time.Time) error {
+	type agg struct {
+		runs, fails, timed int
+		sum, max           int64
+	}
+	by := map[string]*agg{}
+	cursor := ""
+	for v.Scanned < rankScan {
+		list, err := h.e.ListExecutions(r.Context(), s.p, store.ExecutionFilter{Since: &since, Page: store.Page{Limit: 500, Cursor: cursor}})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			a := by[x.HookID]
+			if a == nil {
+				a = &agg{}
+				by[x.HookID] = a
+			}
+			a.runs++
+			if x.Status == hook.StatusFailed || x.Status == hook.StatusPartial {
+				a.fails++
+			}
+			if x.Done() && x.Status != hook.StatusCancelled {
+				a.timed++
+				a.sum += x.DurationMS
+				a.max = max(a.max, x.DurationMS)
+			}
+		}
+		v.Scanned += len(list)
+		if len(list) < 500 {
+			break
+		}
+		cursor = list[len(list)-1].ID
+	}
+	v.Capped = v.Scanned >= rankScan
+	var ranks []hookRank
+	for id, a := range by {
+		rk := hookRank{ID: id, Name: v.HookName(id), Runs: a.runs, Failures: a.fails, MaxMS: a.max}
+		if a.timed > 0 {
+			rk.AvgMS = a.sum / int64(a.timed)
+		}
+		rk.FailRate = 100 * a.fails / a.runs
+		ranks = append(ranks, rk)
+	}
+	slow := append([]hookRank(nil), ranks...)
+	sort.Slice(slow, func(i, j int) bool {
+		if slow[i].AvgMS != slow[j].AvgMS {
+			return slow[i].AvgMS > slow[j].AvgMS
+		}
+		return slow[i].Name < slow[j].Name
+	})
+	if len(slow) > 5 {
+		slow = slow[:5]
+	}
+	for i := range slow {
+		slow[i].Bar = barSVG(float64(slow[i].AvgMS), float64(slow[0].AvgMS), "bar-slow")
+	}
+	var failing []hookRank
+	for _, rk := range ranks {
+		if rk.Failures > 0 {
+			failing = append(failing, rk)
+		}
+	}
+	sort.Slice(failing, func(i, j int) bool {
+		if failing[i].Failures != failing[j].Failures {
+			return failing[i].Failures > failing[j].Failures
+		}
+		return failing[i].Name < failing[j].Name
+	})
+	if len(failing) > 5 {
+		failing = failing[:5]
+	}
+	for i := range failing {
+		failing[i].Bar = barSVG(float64(failing[i].Failures), float64(failing[0].Failures), "st-failed")
+	}
+	v.Slowest, v.Failing = slow, failing
+	return nil
+}

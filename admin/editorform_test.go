@@ -1,0 +1,93 @@
+package admin
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/hookline/hookline/hook"
+)
+
+// Every hook the editor can show must come back unchanged from its form.
+func TestHookFormRoundTrip(t *testing.T) {
+	docs := []string{
+		`{"name":"orders","description":"d","account_id":"acc_1","order":7,"roles":["admin","user"],"category":"notification","debug":true,
+		  "enabled":true,"condition":"total >= 500","on_condition_error":"skip",
+		  "trigger":{"type":"event","event":"records.create","collection":"orders"},
+		  "actions":[{"type":"send_webhook","name":"slack","config":{"url":"https://x.example/{{record.id}}","method":"PUT","timeout":"5s",
+		    "headers":{"X-A":"b"},"query":{"q":"{{record.id}}"},"body_template":{"text":"hi","n":"{{record.total}}"}},
+		    "cases":[{"when":"total > 5000","config":{"body_template":{"text":"VIP"}}},{"when":"total > 1000","config":{}}],
+		    "retry":{"max_attempts":3,"backoff":"fixed","initial":"1s","max":"1m"}}]}`,
+		`{"name":"cart","account_id":"acc_1","order":0,"roles":[],"category":"analytics","enabled":false,"on_condition_error":"fire",
+		  "trigger":{"type":"event","event":"30552"},
+		  "actions":[{"type":"send_email","config":{"to":["a@example.com","{{record.email}}"],"cc":"c@example.com","subject":"s","text":"t","html":"<p>h</p>","from":"f@example.com"}},
+		    {"type":"send_sms","config":{"to":"+14155550100","body":"b","from":"+14155550101"}}]}`,
+		`{"name":"card","account_id":"acc_1","order":1,"roles":[],"category":"workflow","enabled":true,"on_condition_error":"fire",
+		  "trigger":{"type":"schedule","weekdays":["mon","thu"],"times":["06:00","18:30"],"timezone":"America/New_York","start_at":"2026-01-01T00:00","end_at":"2027-01-01T00:00","max_runs":10,"misfire":"skip"},
+		  "actions":[{"type":"create_record","config":{"collection":"invoices","data":{"order":"{{record.id}}"}}},
+		    {"type":"update_record","config":{"collection":"orders","id":"{{record.id}}","data":{"flag":true}}},
+		    {"type":"delete_record","config":{"collection":"orders","id":"rec_1"}}]}`,
+		`{"name":"cron","account_id":"acc_1","order":1,"roles":[],"category":"other","enabled":true,"on_condition_error":"fire",
+		  "trigger":{"type":"schedule","cron":"0 9 * * MON","timezone":"Europe/Berlin","misfire":"run_once"},
+		  "actions":[{"type":"enqueue_job","config":{"queue":"reports","payload":{"a":[1,2]},"priority":5,"run_at":"{{now}}"}}]}`,
+		`{"name":"every","account_id":"acc_1","order":1,"roles":[],"category":"other","enabled":true,"on_condition_error":"fire",
+		  "trigger":{"type":"schedule","every":"15m","timezone":"UTC","misfire":"run_once"},
+		  "actions":[{"type":"trigger_hook","config":{"hook_id":"hk_1","data":{"x":1}}}]}`,
+		`{"name":"once","account_id":"acc_1","order":1,"roles":[],"category":"other","enabled":false,"on_condition_error":"fire",
+		  "trigger":{"type":"schedule","once_at":"2026-12-01T09:00","timezone":"Europe/Berlin","misfire":"run_once"},
+		  "actions":[{"type":"send_webhook","config":{"url":"https://x.example","method":"POST"}}]}`,
+		`{"name":"inbound","account_id":"acc_1","order":1,"roles":[],"category":"other","enabled":true,"on_condition_error":"fire",
+		  "trigger":{"type":"inbound","path":"pay/stripe","methods":["POST","PUT"],"respond":"sync","auth":{"kind":"hmac-sha256","header":"X-Sig","secret_ref":"PAY"}},
+		  "actions":[{"type":"send_webhook","config":{"url":"https://x.example","method":"POST","extra":"kept as JSON"}}]}`,
+		`{"name":"manual","account_id":"acc_1","order":1,"roles":[],"category":"other","enabled":true,"on_condition_error":"fire",
+		  "trigger":{"type":"manual"},"actions":[{"type":"future_action","config":{"anything":{"goes":1}}}]}`,
+	}
+	for _, doc := range docs {
+		var h hook.Hook
+		if err := json.Unmarshal([]byte(doc), &h); err != nil {
+			t.Fatal(err)
+		}
+		back, errs := parseHookForm(hookForm(&h))
+		if len(errs) > 0 {
+			t.Errorf("%s: form errors %v", h.Name, errs)
+			continue
+		}
+		want, _ := json.Marshal(&h)
+		got, _ := json.Marshal(back)
+		if string(want) != string(got) {
+			t.Errorf("%s: round trip changed the hook\nwant %s\ngot  %s", h.Name, want, got)
+		}
+	}
+}
+
+func TestLocalInput(t *testing.T) {
+	for _, c := range []struct{ in, tz, want string }{
+		{"2026-12-01T09:00:00+01:00", "Europe/Berlin", "2026-12-01T09:00"},
+		{"2026-12-01T08:00:00Z", "Europe/Berlin", "2026-12-01T09:00"},
+		{"2026-12-01T09:00", "Europe/Berlin", "2026-12-01T09:00"},
+		{"", "UTC", ""},
+	} {
+		if got := localInput(c.in, c.tz); got != c.want {
+			t.Errorf("localInput(%q, %q) = %q, want %q", c.in, c.tz, got, c.want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/admin/hooks?q=1": "/admin/hooks?q=1", "": "/admin/", "//evil": "/admin/", "https://evil/admin/": "/admin/",
+		"/admin/../x": "/admin/", "/x": "/admin/", "/admin/login": "/admin/", `/admin/\evil`: "/admin/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAxis(t *testing.T) {
+	for v, want := range map[int][2]int{0: {4, 1}, 3: {4, 1}, 4: {4, 1}, 5: {5, 1}, 7: {8, 2}, 25: {25, 5}, 26: {30, 10}, 480: {500, 100}, 1001: {1500, 500}} {
+		top, step := axis(v)
+		if top != want[0] || step != want[1] || top < v || top/step > 5 {
+			t.Errorf("axis(%d) = %d, %d; want %v", v, top, step, want)
+		}
+	}
+}

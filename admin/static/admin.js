@@ -1,0 +1,335 @@
+// hookline admin: small progressive enhancements, no dependencies.
+// Every page works without this script; it adds confirmations, copy
+// buttons, auto-refresh and the hook editor's live behaviour.
+(function () {
+  "use strict";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // Confirmations: forms or submit buttons with data-confirm.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var btn = ev.submitter;
+    var msg = (btn && btn.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { ev.preventDefault(); }
+  });
+
+  // Selects that submit their form on change (account pickers).
+  $$("select[data-autosubmit]").forEach(function (sel) {
+    sel.addEventListener("change", function () { sel.form.submit(); });
+  });
+
+  // The execution log's custom time range shows with its choice.
+  $$("select[data-range-toggle]").forEach(function (sel) {
+    sel.addEventListener("change", function () {
+      $$("[data-range]", sel.form).forEach(function (el) { el.hidden = sel.value !== "custom"; });
+    });
+  });
+
+  // Copy buttons: data-copy="#target".
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy]");
+    if (!btn) { return; }
+    var el = $(btn.getAttribute("data-copy"));
+    if (!el) { return; }
+    var text = el.textContent.trim();
+    var done = function () {
+      var old = btn.textContent;
+      btn.textContent = "Copied";
+      setTimeout(function () { btn.textContent = old; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else {
+      var r = document.createRange();
+      r.selectNodeContents(el);
+      var s = window.getSelection();
+      s.removeAllRanges();
+      s.addRange(r);
+      try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
+    }
+  });
+
+  // Pages with running executions refresh themselves while nobody types.
+  var auto = $("[data-autorefresh]");
+  if (auto) {
+    setTimeout(function () {
+      var a = document.activeElement;
+      if (!a || !/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) { window.location.reload(); }
+    }, parseInt(auto.getAttribute("data-autorefresh"), 10) || 3000);
+  }
+
+  var form = $("#editor");
+  if (form) { editor(form); }
+
+  function editor(form) {
+    var csrf = form.querySelector("input[name=csrf]").value;
+    var list = $("[data-actions]", form);
+    var preview = $("[data-schedule-preview]", form);
+    var state = $("[data-live-state]", form);
+    var touched = {};
+    var showAll = false;
+    var lastErrors = [];
+    var seq = 0;
+    var timer = null;
+
+    try { lastErrors = JSON.parse(form.getAttribute("data-errors") || "[]"); } catch (e) { lastErrors = []; }
+    if (lastErrors.length) { showAll = true; }
+
+    function post(url, accept) {
+      var body = new URLSearchParams(new FormData(form));
+      return fetch(url, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-Requested-With": "hookline-admin", "X-CSRF-Token": csrf, "Accept": accept }
+      });
+    }
+
+    // Show exactly one group of fieldsets: the one matching the value.
+    function switchGroup(sel, attr, value) {
+      $$(sel, form).forEach(function (fs) {
+        var on = fs.getAttribute(attr) === value;
+        fs.disabled = !on;
+        fs.hidden = !on;
+      });
+    }
+    function radioValue(name) {
+      var r = form.querySelector("input[name='" + name + "']:checked");
+      return r ? r.value : "";
+    }
+    function syncKinds() {
+      switchGroup("fieldset[data-kind]", "data-kind", radioValue("trigger_kind"));
+      switchGroup("fieldset[data-skind]", "data-skind", radioValue("schedule_kind"));
+      $$("[data-action]", list).forEach(syncType);
+      updateInbound();
+    }
+    function syncType(li) {
+      var sel = $("[data-action-type]", li);
+      if (!sel) { return; }
+      $$("fieldset.cfg", li).forEach(function (fs) {
+        var on = fs.getAttribute("data-type") === sel.value;
+        fs.disabled = !on;
+        fs.hidden = !on;
+      });
+    }
+
+    // Renumber names, ids and error targets after adding, removing or moving.
+    var attrs = ["id", "for", "name", "data-field", "aria-describedby"];
+    function rewrite(root, re, rep) {
+      $$("*", root).forEach(function (el) {
+        attrs.forEach(function (a) {
+          var v = el.getAttribute(a);
+          if (v && v.indexOf("[") >= 0) { el.setAttribute(a, v.replace(re, rep)); }
+        });
+      });
+    }
+    function renumber() {
+      $$(":scope > [data-action]", list).forEach(function (li, i) {
+        rewrite(li, /actions\[[^\]]*\]/g, "actions[" + i + "]");
+        var num = $("[data-num]", li);
+        if (num) { num.textContent = String(i + 1); }
+        $$("[data-case]", li).forEach(function (c, j) {
+          rewrite(c, /cases\[[^\]]*\]/g, "cases[" + j + "]");
+        });
+      });
+    }
+    function fromTemplate(id) {
+      return document.importNode($("#" + id).content, true).firstElementChild;
+    }
+
+    form.addEventListener("click", function (ev) {
+      var t = ev.target.closest("button");
+      if (!t || !form.contains(t)) { return; }
+      var li = t.closest("[data-action]");
+      if (t.hasAttribute("data-add-action")) {
+        var node = fromTemplate("tpl-action");
+        list.appendChild(node);
+        renumber();
+        syncType(node);
+        $("[data-action-type]", node).focus();
+      } else if (t.hasAttribute("data-remove-action") && li) {
+        var next = li.nextElementSibling || li.previousElementSibling;
+        li.remove();
+        renumber();
+        (next ? $("[data-action-type]", next) : $("[data-add-action]", form)).focus();
+      } else if (t.hasAttribute("data-move") && li) {
+        var up = t.getAttribute("data-move") === "-1";
+        var sib = up ? li.previousElementSibling : li.nextElementSibling;
+        if (!sib) { return; }
+        if (up) { list.insertBefore(li, sib); } else { list.insertBefore(sib, li); }
+        renumber();
+        t.focus();
+      } else if (t.hasAttribute("data-add-case") && li) {
+        var c = fromTemplate("tpl-case");
+        $("[data-cases]", li).appendChild(c);
+        renumber();
+        $("input", c).focus();
+      } else if (t.hasAttribute("data-remove-case")) {
+        var cs = t.closest("[data-case]");
+        var owner = cs.closest("[data-action]");
+        cs.remove();
+        renumber();
+        $("[data-add-case]", owner).focus();
+      } else if (t.hasAttribute("data-add-time")) {
+        var ti = fromTemplate("tpl-time");
+        t.parentNode.insertBefore(ti, t);
+        $("input", ti).focus();
+      } else if (t.hasAttribute("data-remove-time")) {
+        var box = t.closest("[data-times]");
+        t.closest(".time-item").remove();
+        $("[data-add-time]", box).focus();
+      } else if (t.hasAttribute("data-dryrun")) {
+        dryRun(t);
+        return;
+      } else if (t.hasAttribute("data-show-errors")) {
+        showAll = true;
+        place(lastErrors);
+        return;
+      } else {
+        return;
+      }
+      schedule();
+    });
+
+    form.addEventListener("change", function (ev) {
+      var t = ev.target;
+      if (t.name === "trigger_kind" || t.name === "schedule_kind") { syncKinds(); }
+      if (t.hasAttribute("data-action-type")) { syncType(t.closest("[data-action]")); }
+      touch(t);
+      schedule(ev);
+    });
+    form.addEventListener("input", function (ev) {
+      var ta = ev.target;
+      if (ta.tagName === "TEXTAREA" && ta.classList.contains("mono")) {
+        var want = Math.min(Math.max(ta.value.split("\n").length, parseInt(ta.getAttribute("data-min-rows") || ta.rows, 10)), 16);
+        if (!ta.hasAttribute("data-min-rows")) { ta.setAttribute("data-min-rows", String(ta.rows)); }
+        ta.rows = want;
+      }
+      touch(ev.target);
+      if (ev.target.name === "trigger.path" || ev.target.name === "account_id") { updateInbound(); }
+      schedule(ev);
+    });
+    form.addEventListener("submit", function () { showAll = true; });
+
+    function touch(el) {
+      if (!el || el.hasAttribute("data-no-live")) { return; }
+      var w = el.closest("[data-field]");
+      if (w) { touched[w.getAttribute("data-field")] = true; }
+    }
+
+    function updateInbound() {
+      var out = $("[data-inbound-url]", form);
+      if (!out) { return; }
+      var acc = form.querySelector("[name=account_id]:not([disabled])");
+      var path = form.querySelector("[name='trigger.path']");
+      out.textContent = form.getAttribute("data-inbound-base") + (acc ? acc.value : "") + "/" +
+        (path ? path.value.replace(/^\/+/, "") : "");
+    }
+
+    function schedule(ev) {
+      if (ev && ev.target && ev.target.hasAttribute && ev.target.hasAttribute("data-no-live")) { return; }
+      clearTimeout(timer);
+      timer = setTimeout(live, 350);
+    }
+
+    function live() {
+      var my = ++seq;
+      if (state) { state.textContent = "Checking…"; }
+      post(form.getAttribute("data-live-url"), "application/json").then(function (r) {
+        if (r.status === 401) { throw new Error("Your session ended: sign in again in another tab, then keep editing."); }
+        if (!r.ok) { throw new Error("Could not check the hook (" + r.status + ")."); }
+        return r.json();
+      }).then(function (ans) {
+        if (my !== seq) { return; }
+        lastErrors = ans.errors || [];
+        place(lastErrors);
+        if (preview) {
+          if (ans.schedule) { preview.innerHTML = ans.schedule; } else if (radioValue("trigger_kind") !== "schedule") { preview.innerHTML = ""; }
+        }
+      }).catch(function (e) {
+        if (my === seq && state) { state.textContent = e.message; }
+      });
+    }
+
+    // Put each error beside the closest field (by the longest data-field
+    // prefix among the visible ones).
+    function place(errors) {
+      $$(".err", form).forEach(function (p) { p.hidden = true; p.textContent = ""; });
+      $$("[aria-invalid]", form).forEach(function (el) { el.removeAttribute("aria-invalid"); });
+      var wrappers = $$("[data-field]", form).filter(function (w) { return !w.closest("fieldset:disabled"); });
+      var hiddenCount = 0;
+      var loose = [];
+      errors.forEach(function (e) {
+        var best = null;
+        var bestLen = -1;
+        wrappers.forEach(function (w) {
+          var f = w.getAttribute("data-field");
+          var hit = e.field === f || e.field.indexOf(f + ".") === 0 || e.field.indexOf(f + "[") === 0;
+          if (hit && f.length > bestLen) { best = w; bestLen = f.length; }
+        });
+        if (!best) { loose.push(e); return; }
+        var key = best.getAttribute("data-field");
+        if (!showAll && !touched[key] && !touchedBelow(key)) { hiddenCount++; return; }
+        var p = best.querySelector(":scope > .err");
+        if (!p) { loose.push(e); return; }
+        var msg = e.field === key ? e.message : e.field.slice(key.length).replace(/^\./, "") + ": " + e.message;
+        p.textContent = p.textContent ? p.textContent + " " + msg : msg;
+        p.hidden = false;
+        p.id = "err-" + key;
+        $$("input:not([type=checkbox]):not([type=radio]), select, textarea", best).forEach(function (el) {
+          if (!el.closest("[data-case]") || best.closest("[data-case]")) {
+            el.setAttribute("aria-invalid", "true");
+            el.setAttribute("aria-describedby", p.id);
+          }
+        });
+      });
+      if (state) {
+        if (!errors.length) {
+          state.textContent = "✓ Ready to save";
+        } else {
+          var n = errors.length;
+          state.innerHTML = "";
+          state.appendChild(document.createTextNode(n + (n === 1 ? " problem" : " problems") + " to fix before saving" +
+            (loose.length ? ": " + loose.map(function (e) { return e.message; }).join("; ") : "")));
+          if (hiddenCount) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "btn sm ghost";
+            b.setAttribute("data-show-errors", "");
+            b.textContent = "Show";
+            state.appendChild(document.createTextNode(" "));
+            state.appendChild(b);
+          }
+        }
+      }
+    }
+    function touchedBelow(key) {
+      for (var k in touched) {
+        if (k.indexOf(key + ".") === 0 || k.indexOf(key + "[") === 0) { return true; }
+      }
+      return false;
+    }
+
+    function dryRun(btn) {
+      var out = $("[data-dryrun-result]", form);
+      btn.disabled = true;
+      out.innerHTML = "<p class=\"muted\">Running…</p>";
+      post(form.getAttribute("data-dryrun-url"), "text/html").then(function (r) {
+        if (r.status === 401) { throw new Error("Your session ended: sign in again."); }
+        if (!r.ok) { throw new Error("The test could not run (" + r.status + ")."); }
+        return r.text();
+      }).then(function (html) {
+        out.innerHTML = html;
+      }).catch(function (e) {
+        out.innerHTML = "";
+        var p = document.createElement("p");
+        p.className = "alert error";
+        p.textContent = e.message;
+        out.appendChild(p);
+      }).finally(function () { btn.disabled = false; });
+    }
+
+    syncKinds();
+    if (lastErrors.length) { place(lastErrors); } else { live(); }
+  }
+})();
