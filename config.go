@@ -156,16 +156,16 @@ func (c Config) WithDefaults() Config {
 func (c Config) validate() error {
 	var errs []error
 	if c.Store == nil {
-		errs = append(errs, errors.New("Store is required"))
+		errs = append(errs, errors.New("a store is required"))
 	}
 	if len(c.SecretKey) != 32 {
-		errs = append(errs, fmt.Errorf("SecretKey must be 32 bytes, got %d", len(c.SecretKey)))
+		errs = append(errs, fmt.Errorf("the secret key must be 32 bytes, got %d", len(c.SecretKey)))
 	}
 	if c.Workers < 1 || c.ClaimBatch < 1 {
-		errs = append(errs, errors.New("Workers and ClaimBatch must be positive"))
+		errs = append(errs, errors.New("workers and claim batch must be positive"))
 	}
 	if c.Lease < time.Second {
-		errs = append(errs, errors.New("Lease must be at least 1s"))
+		errs = append(errs, errors.New("lease must be at least 1s"))
 	}
 	if c.MaxHooksPerAccount < 1 || c.MaxActionsPerHook < 1 || c.MaxDepth < 1 || c.MaxEventBytes < 1 {
 		errs = append(errs, errors.New("limits must be positive"))
@@ -173,7 +173,7 @@ func (c Config) validate() error {
 	switch c.SMTP.TLS {
 	case "none", "starttls", "tls":
 	default:
-		errs = append(errs, fmt.Errorf("SMTP.TLS must be none, starttls or tls, got %q", c.SMTP.TLS))
+		errs = append(errs, fmt.Errorf("SMTP TLS must be none, starttls or tls, got %q", c.SMTP.TLS))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hookline/hookline/hook"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are the engine's Prometheus metrics, on a registry of its own (so
@@ -37,7 +38,7 @@ func newMetrics() *Metrics {
 		}, []string{"type", "result"}),
 	}
 	m.Registry.MustRegister(m.events, m.claimed, m.rescued, m.executions, m.latency, m.actions,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

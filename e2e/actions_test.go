@@ -21,11 +21,10 @@ import (
 
 // smtpSink is a real SMTP server on 127.0.0.1 keeping what it receives.
 type smtpSink struct {
-	mu    sync.Mutex
-	msgs  []smtpMsg
-	host  string
-	port  int
-	close func()
+	mu   sync.Mutex
+	msgs []smtpMsg
+	host string
+	port int
 }
 
 type smtpMsg struct {

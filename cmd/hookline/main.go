@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/admin"
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/store"
 	"github.com/hookline/hookline/store/postgres"
@@ -107,7 +108,12 @@ func serve(args []string, stdout *os.File, getenv func(string) string) error {
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
-	api := httpapi.New(eng, httpapi.Options{Logger: log})
+	ui, err := admin.New(eng, admin.Options{Logger: log})
+	if err != nil {
+		_ = eng.Stop(context.Background())
+		return err
+	}
+	api := httpapi.New(eng, httpapi.Options{Logger: log, Admin: ui})
 	srv := &http.Server{Addr: o.Addr, Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
