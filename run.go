@@ -200,11 +200,18 @@ func (e *Engine) TestHook(ctx context.Context, p Principal, id string, data map[
 	if err != nil {
 		return nil, err
 	}
-	return e.DryRun(ctx, h, data)
+	return e.DryRun(ctx, p, h, data)
 }
 
-// DryRun is TestHook for a hook that need not be saved (the admin editor).
-func (e *Engine) DryRun(ctx context.Context, h *hook.Hook, data map[string]any) (*TestResult, error) {
+// DryRun is TestHook for a hook that need not be saved (the admin editor);
+// p must be allowed to read the hook's account.
+func (e *Engine) DryRun(ctx context.Context, p Principal, h *hook.Hook, data map[string]any) (*TestResult, error) {
+	if h.AccountID == "" {
+		h.AccountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, h.AccountID, PermRead); err != nil {
+		return nil, err
+	}
 	if data == nil {
 		data = map[string]any{}
 	}

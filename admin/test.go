@@ -86,10 +86,7 @@ func (h *Handler) dryRun(ctx context.Context, s *session, hk *hook.Hook, data ma
 	if hk.AccountID == "" {
 		hk.AccountID = s.AccountID
 	}
-	if _, err := h.e.GetAccount(ctx, s.p, hk.AccountID); err != nil {
-		return dryRunView{}, err
-	}
-	res, err := h.e.DryRun(ctx, hk, data)
+	res, err := h.e.DryRun(ctx, s.p, hk, data)
 	if err != nil {
 		return dryRunView{}, err
 	}
