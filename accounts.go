@@ -92,14 +92,20 @@ func (e *Engine) Authenticate(ctx context.Context, token string) (Principal, err
 	if token == "" {
 		return Principal{}, &Error{Kind: KindUnauthed, Msg: "missing API key: send Authorization: Bearer <key>"}
 	}
-	k, err := e.st.KeyGetByHash(ctx, hashKey(token))
+	h := hashKey(token)
+	if p, ok := e.keys.get(h, e.now()); ok {
+		return p, nil
+	}
+	k, err := e.st.KeyGetByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, &Error{Kind: KindUnauthed, Msg: "invalid API key"}
 	}
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{KeyID: k.ID, AccountID: k.AccountID, Role: k.Role, Origins: k.Origins}, nil
+	p := Principal{KeyID: k.ID, AccountID: k.AccountID, Role: k.Role, Origins: k.Origins}
+	e.keys.put(h, p, e.now())
+	return p, nil
 }
 
 // Bootstrap creates the root account and its first admin key on an empty
@@ -319,7 +325,9 @@ func (e *Engine) DeleteKey(ctx context.Context, p Principal, id string) error {
 		}
 		return err
 	}
-	return e.st.KeyDelete(ctx, id)
+	err = e.accountWrite(ctx, func(q store.Querier) error { return q.KeyDelete(ctx, id) })
+	e.keys.invalidate()
+	return err
 }
 
 // SigningSecret is an account's outbound signing secret.

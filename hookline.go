@@ -52,6 +52,7 @@ type Engine struct {
 	accts   *accountCache
 	secrets *secretCache
 	schemas *schemaCache
+	keys    *keyCache
 	aead    cipher.AEAD
 	limiter *rateLimiter
 	// sdkLimiter bounds browser SDK events per publishable key.
@@ -94,6 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		accts:      newAccountCache(),
 		secrets:    newSecretCache(),
 		schemas:    newSchemaCache(),
+		keys:       newKeyCache(),
 		aead:       aead,
 		limiter:    newRateLimiter(cfg.EventsPerSecond),
 		sdkLimiter: newRateLimiter(SDKKeyRate),
@@ -182,6 +184,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		case store.TopicAccounts:
 			e.accts.invalidate()
 			e.secrets.invalidate()
+			e.keys.invalidate()
 		}
 	})
 	if err != nil {

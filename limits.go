@@ -99,3 +99,45 @@ func (e *Engine) AllowSDK(p Principal) error {
 	}
 	return nil
 }
+
+// keyCache remembers authenticated keys (by hash) for a few seconds, so the
+// hot event path does not read the key table per request. Revocations clear
+// it on this node at once and on others through the accounts notification.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	p   Principal
+	exp time.Time
+}
+
+const keyCacheTTL = 10 * time.Second
+
+func newKeyCache() *keyCache { return &keyCache{m: map[string]cachedKey{}} }
+
+func (c *keyCache) get(hash string, now time.Time) (Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[hash]
+	if !ok || now.After(k.exp) {
+		return Principal{}, false
+	}
+	return k.p, true
+}
+
+func (c *keyCache) put(hash string, p Principal, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 10000 {
+		c.m = map[string]cachedKey{}
+	}
+	c.m[hash] = cachedKey{p, now.Add(keyCacheTTL)}
+}
+
+func (c *keyCache) invalidate() {
+	c.mu.Lock()
+	c.m = map[string]cachedKey{}
+	c.mu.Unlock()
+}

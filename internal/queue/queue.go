@@ -131,6 +131,7 @@ func (q *Queue) claimLoop(ctx context.Context) {
 	defer q.claimWG.Done()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	busy := false // the last claim got all it asked for: more is likely due
 	for {
 		// Take every idle worker's token: that many executions may be claimed.
 		n := 0
@@ -149,7 +150,25 @@ func (q *Queue) claimLoop(ctx context.Context) {
 				break more
 			}
 		}
+		if busy && n < q.cfg.Workers/4 {
+			// Under load workers free up one at a time; gathering a few
+			// more for a moment turns many one-row claims into one.
+			gather := time.NewTimer(time.Millisecond)
+		wait:
+			for n < q.cfg.Workers/4 {
+				select {
+				case <-q.free:
+					n++
+				case <-gather.C:
+					break wait
+				case <-ctx.Done():
+					break wait
+				}
+			}
+			gather.Stop()
+		}
 		got := q.claim(ctx, n)
+		busy = got == n
 		for i := got; i < n; i++ {
 			q.free <- struct{}{}
 		}
