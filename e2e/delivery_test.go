@@ -102,6 +102,20 @@ func TestFailuresAndPartial(t *testing.T) {
 			t.Errorf("dead-letter filter: %v", dead)
 		}
 
+		// Bulk replay of the dead letters: the exhausted execution runs again.
+		always.status = func(int) int { return 200 }
+		bulk := s.must(202, "POST", "/api/v1/executions/replay", map[string]any{"filter": map[string]any{"status": "failed", "exhausted": true}})
+		ids := bulk["execution_ids"].([]any)
+		if len(ids) != 1 {
+			t.Fatalf("bulk replay: %v", bulk)
+		}
+		if x5 := s.waitExecution(ids[0].(string)); x5["status"] != "success" || x5["replay_of"] != x2["id"] {
+			t.Errorf("bulk replayed: %v replay_of=%v", x5["status"], x5["replay_of"])
+		}
+		if r := s.do("POST", "/api/v1/executions/replay", s.Admin, map[string]any{"filter": map[string]any{}}); r.Status != 422 {
+			t.Errorf("bulk replay without a filter: %d", r.Status)
+		}
+
 		// Replay from the failed action reruns only the failed one and what follows.
 		gone.status = func(int) int { return 200 }
 		rp := s.must(202, "POST", "/api/v1/executions/"+x["id"].(string)+"/replay", map[string]any{"from": "failed_action"})

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -88,6 +89,13 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, p hookline.P
 		return err
 	}
 	evs := s.toEvents(p, ins)
+	// A hookline sender (a webhook action pointed at this API) declares how
+	// deep its chain is, so loops through the events API stay bounded.
+	if d, err := strconv.Atoi(r.Header.Get("X-Hookline-Depth")); err == nil && d > 0 {
+		for _, ev := range evs {
+			ev.Depth = d
+		}
+	}
 	if err := s.e.AuthorizeEmit(r.Context(), p, evs); err != nil {
 		return err
 	}
