@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -131,4 +133,21 @@ func (r *Registry) Types() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// CheckFields refuses a config field that is not in known (a typo such as
+// bodyTemplate would otherwise be silently ignored); it names the first
+// unknown one in sorted order.
+func CheckFields(config map[string]any, known []string) error {
+	var unknown []string
+	for k := range config {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(known, ", "))
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hookline/hookline/action"
@@ -67,15 +65,8 @@ func (e *Executor) Validate(config map[string]any) error {
 }
 
 func parseConfig(m map[string]any, rendered bool) (*config, error) {
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(knownFields, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(knownFields, ", "))
+	if err := action.CheckFields(m, knownFields); err != nil {
+		return nil, err
 	}
 	c := &config{data: map[string]any{}}
 

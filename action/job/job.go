@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -75,15 +73,8 @@ func (e *Executor) Validate(config map[string]any) error {
 
 func parseConfig(m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(knownFields, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(knownFields, ", "))
+	if err := action.CheckFields(m, knownFields); err != nil {
+		return nil, err
 	}
 	c := &config{payload: map[string]any{}}
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hookline/hookline/action"
@@ -92,15 +91,8 @@ func (e *Executor) Validate(config map[string]any) error {
 func (e *Executor) parse(m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	known := e.fields()
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(known, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(known, ", "))
+	if err := action.CheckFields(m, known); err != nil {
+		return nil, err
 	}
 	c := &config{}
 

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,15 +42,8 @@ func parseConfig(m map[string]any, rendered bool, defaultFrom string) (*config, 
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	c := &config{}
 
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(knownFields, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(knownFields, ", "))
+	if err := action.CheckFields(m, knownFields); err != nil {
+		return nil, err
 	}
 
 	// to

@@ -66,15 +66,8 @@ func parseConfig(m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	c := &config{method: "POST", timeout: DefaultTimeout}
 
-	var unknown []string
-	for k := range m {
-		if !slices.Contains(knownFields, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, action.Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(knownFields, ", "))
+	if err := action.CheckFields(m, knownFields); err != nil {
+		return nil, err
 	}
 
 	// url
