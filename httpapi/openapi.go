@@ -160,6 +160,24 @@ func (s *Server) openAPIDoc() obj {
 	plain := func(summary string) obj {
 		return obj{"summary": summary, "tags": []string{"operations"}, "responses": obj{"200": obj{"description": "OK"}}}
 	}
+	sdk := obj{"summary": "Browser SDK events (publishable key as bearer token, or ?key= for sendBeacon); only 305xx types; CORS limited to the key's allowed origins",
+		"tags": []string{"events"}, "x-query": []string{"key"}, "security": []any{obj{"bearer": []string{}}},
+		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("EventInput")}}},
+		"responses":   obj{"202": obj{"description": "Accepted", "content": obj{"application/json": obj{"schema": ref("EventIDs")}}}, "default": errResp}}
+	add("POST", "/api/v1/sdk/events", sdk)
+	add("GET", "/sdk.js", obj{"summary": "The browser SDK script", "tags": []string{"events"}, "responses": obj{"200": obj{"description": "application/javascript"}}})
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		add(m, "/in/{account_id}/{path...}", obj{
+			"summary": "Inbound route of a hook (trigger type inbound); signature checked per the hook's auth",
+			"tags":    []string{"inbound"},
+			"responses": obj{
+				"202": obj{"description": "Accepted (respond: accepted)", "content": obj{"application/json": obj{"schema": ref("ExecutionID")}}},
+				"200": obj{"description": "The last action's output (respond: sync)"},
+				"401": obj{"description": "Bad or missing signature"}, "404": obj{"description": "Unknown route"},
+				"405": obj{"description": "Wrong method"}, "413": obj{"description": "Too large"},
+			},
+		})
+	}
 	add("GET", "/healthz", plain("Liveness"))
 	add("GET", "/readyz", plain("Readiness (the database answers)"))
 	add("GET", "/metrics", plain("Prometheus metrics"))
