@@ -311,10 +311,11 @@ func (e *Engine) DuplicateHook(ctx context.Context, p Principal, id string) (*ho
 	}
 	c := h.Clone()
 	c.Enabled = false
-	c.Name = h.Name + " (copy)"
-	if len(c.Name) > 200 {
-		c.Name = c.Name[len(c.Name)-200:]
+	name := []rune(h.Name)
+	if len(name) > 193 { // keep "<name> (copy)" within the 200-character limit
+		name = name[:193]
 	}
+	c.Name = string(name) + " (copy)"
 	return e.CreateHook(ctx, p, c)
 }
 
