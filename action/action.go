@@ -151,3 +151,20 @@ func CheckFields(config map[string]any, known []string) error {
 	sort.Strings(unknown)
 	return Fieldf(unknown[0], "unknown field (known: %s)", strings.Join(known, ", "))
 }
+
+// HostFailed turns an error from a Host call into the attempt's error: an
+// *Error the engine already classified keeps its class and gains res (the
+// request summary) for the log; any other error is a final failure wrapped
+// with what (e.g. "enqueue_job: queue reports").
+func HostFailed(err error, res *Result, what string) error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		if ae.Result == nil {
+			ae.Result = res
+		} else if ae.Result.Request == nil {
+			ae.Result.Request = res.Request
+		}
+		return err
+	}
+	return Fail(fmt.Errorf("%s: %w", what, err), res)
+}

@@ -117,16 +117,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	res := &action.Result{Request: map[string]any{"hook_id": cfg.hookID, "data": cfg.data}}
 	out, err := req.Host.TriggerHook(ctx, req, cfg.hookID, cfg.data)
 	if err != nil {
-		var ae *action.Error
-		if errors.As(err, &ae) {
-			if ae.Result == nil {
-				ae.Result = res
-			} else if ae.Result.Request == nil {
-				ae.Result.Request = res.Request
-			}
-			return nil, err
-		}
-		return nil, action.Fail(fmt.Errorf("trigger_hook: hook %s: %w", cfg.hookID, err), res)
+		return nil, action.HostFailed(err, res, "trigger_hook: hook "+cfg.hookID)
 	}
 	res.Output = out
 	return res, nil

@@ -187,16 +187,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	res := &action.Result{Request: summary}
 	out, err := req.Host.EnqueueJob(ctx, req, cfg.queue, cfg.payload, runAt, cfg.priority)
 	if err != nil {
-		var ae *action.Error
-		if errors.As(err, &ae) {
-			if ae.Result == nil {
-				ae.Result = res
-			} else if ae.Result.Request == nil {
-				ae.Result.Request = res.Request
-			}
-			return nil, err
-		}
-		return nil, action.Fail(fmt.Errorf("enqueue_job: queue %s: %w", cfg.queue, err), res)
+		return nil, action.HostFailed(err, res, "enqueue_job: queue "+cfg.queue)
 	}
 	res.Output = out
 	return res, nil

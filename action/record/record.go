@@ -188,20 +188,11 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 		out, err = req.Host.DeleteRecord(ctx, req, cfg.collection, cfg.id)
 	}
 	if err != nil {
-		var ae *action.Error
-		if errors.As(err, &ae) {
-			if ae.Result == nil {
-				ae.Result = res
-			} else if ae.Result.Request == nil {
-				ae.Result.Request = res.Request
-			}
-			return nil, err
-		}
 		where := cfg.collection
 		if cfg.id != "" {
 			where += "/" + cfg.id
 		}
-		return nil, action.Fail(fmt.Errorf("%s: %s: %w", typ, where, err), res)
+		return nil, action.HostFailed(err, res, typ+": "+where)
 	}
 	res.Output = out
 	return res, nil
