@@ -48,8 +48,8 @@ type Engine struct {
 	ids     *idGen
 	rules   *rule.Cache
 	actions *action.Registry
-	hooks   *hookIndex
-	accts   *accountCache
+	hooks   hookIndex
+	accts   accountCache
 	secrets *secretCache
 	schemas *schemaCache
 	keys    *keyCache
@@ -262,13 +262,8 @@ func (e *Engine) pruneLoop(ctx context.Context) {
 // hookForRun returns the hook an execution runs: the enabled one from the
 // index, or (disabled since the event) from the store.
 func (e *Engine) hookForRun(ctx context.Context, id string) (*hook.Hook, error) {
-	if err := e.hooks.load(ctx, e.st); err == nil {
-		e.hooks.mu.RLock()
-		h := e.hooks.byID[id]
-		e.hooks.mu.RUnlock()
-		if h != nil {
-			return h, nil
-		}
+	if h := e.hooks.enabled(ctx, e.st, id); h != nil {
+		return h, nil
 	}
 	return e.st.HookGet(ctx, id)
 }

@@ -9,70 +9,88 @@ import (
 	"github.com/hookline/hookline/store"
 )
 
-// hookIndex keeps the enabled hooks by (account, trigger key) in memory, so
-// matching an event does not scan every hook. Any hook write (on this node,
-// or on another node through a notification) marks it stale; the next lookup
-// reloads it.
-type hookIndex struct {
+// snapshot is an in-memory copy of some table that any write (on this node,
+// or on another through a notification) marks stale; the next reader reloads
+// it, one reload at a time. A reader gets the whole snapshot it asked for,
+// never a mix of two.
+type snapshot[T any] struct {
 	loadMu sync.Mutex // one reload at a time; the others wait for it
 	mu     sync.RWMutex
 	stale  bool
 	gen    uint64
-	byKey  map[string]map[string][]*hook.Hook // account -> trigger key -> hooks in run order
-	byID   map[string]*hook.Hook
+	val    T
+	load   func(ctx context.Context, q store.Querier) (T, error)
 }
 
-func newHookIndex() *hookIndex { return &hookIndex{stale: true} }
-
-func (ix *hookIndex) invalidate() {
-	ix.mu.Lock()
-	ix.stale = true
-	ix.gen++
-	ix.mu.Unlock()
+func newSnapshot[T any](load func(ctx context.Context, q store.Querier) (T, error)) *snapshot[T] {
+	return &snapshot[T]{stale: true, load: load}
 }
 
-func (ix *hookIndex) load(ctx context.Context, st store.Querier) error {
-	ix.mu.RLock()
-	stale := ix.stale
-	ix.mu.RUnlock()
+func (s *snapshot[T]) invalidate() {
+	s.mu.Lock()
+	s.stale = true
+	s.gen++
+	s.mu.Unlock()
+}
+
+// get returns the current copy, reloading it through q when stale.
+func (s *snapshot[T]) get(ctx context.Context, q store.Querier) (T, error) {
+	s.mu.RLock()
+	val, stale := s.val, s.stale
+	s.mu.RUnlock()
 	if !stale {
-		return nil
+		return val, nil
 	}
-	ix.loadMu.Lock()
-	defer ix.loadMu.Unlock()
-	ix.mu.RLock()
-	stale, gen := ix.stale, ix.gen
-	ix.mu.RUnlock()
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	s.mu.RLock()
+	val, stale, gen := s.val, s.stale, s.gen
+	s.mu.RUnlock()
 	if !stale { // another caller reloaded meanwhile
-		return nil
+		return val, nil
 	}
-	hooks, err := st.HookListEnabled(ctx)
+	val, err := s.load(ctx, q)
 	if err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
-	byKey := make(map[string]map[string][]*hook.Hook)
-	byID := make(map[string]*hook.Hook, len(hooks))
+	// What was read is at least as new as the last invalidation before the
+	// load began; if another came meanwhile, stay stale so the next reader
+	// reads again.
+	s.mu.Lock()
+	s.val, s.stale = val, s.gen != gen
+	s.mu.Unlock()
+	return val, nil
+}
+
+// hookSet is the enabled hooks by (account, trigger key), in run order, so
+// matching an event does not scan every hook.
+type hookSet struct {
+	byKey map[string]map[string][]*hook.Hook // account -> trigger key -> hooks
+	byID  map[string]*hook.Hook
+}
+
+func loadHookSet(ctx context.Context, q store.Querier) (*hookSet, error) {
+	hooks, err := q.HookListEnabled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := &hookSet{byKey: map[string]map[string][]*hook.Hook{}, byID: make(map[string]*hook.Hook, len(hooks))}
 	for _, h := range hooks {
-		m := byKey[h.AccountID]
+		m := set.byKey[h.AccountID]
 		if m == nil {
-			m = make(map[string][]*hook.Hook)
-			byKey[h.AccountID] = m
+			m = map[string][]*hook.Hook{}
+			set.byKey[h.AccountID] = m
 		}
 		m[h.Trigger.Key()] = append(m[h.Trigger.Key()], h)
-		byID[h.ID] = h
+		set.byID[h.ID] = h
 	}
-	for _, m := range byKey {
+	for _, m := range set.byKey {
 		for _, hs := range m {
 			slices.SortFunc(hs, runOrder)
 		}
 	}
-	// What was read is at least as new as the last invalidation before the
-	// load began; if another came meanwhile, stay stale so the next lookup
-	// reads again.
-	ix.mu.Lock()
-	ix.byKey, ix.byID, ix.stale = byKey, byID, ix.gen != gen
-	ix.mu.Unlock()
-	return nil
+	return set, nil
 }
 
 // runOrder orders hooks of one owner: order, then creation time, then id.
@@ -92,105 +110,85 @@ func runOrder(a, b *hook.Hook) int {
 	return 0
 }
 
+type hookIndex struct{ *snapshot[*hookSet] }
+
+func newHookIndex() hookIndex { return hookIndex{newSnapshot(loadHookSet)} }
+
 // match returns the enabled hooks of the owners (nearest first) under key.
-func (ix *hookIndex) match(ctx context.Context, st store.Querier, owners []string, key string) ([]*hook.Hook, error) {
-	if err := ix.load(ctx, st); err != nil {
+func (ix hookIndex) match(ctx context.Context, q store.Querier, owners []string, key string) ([]*hook.Hook, error) {
+	set, err := ix.get(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
 	var out []*hook.Hook
 	for _, acc := range owners {
-		out = append(out, ix.byKey[acc][key]...)
+		out = append(out, set.byKey[acc][key]...)
 	}
 	return out, nil
 }
 
-// accountCache keeps every account in memory for tree walks (ancestors for
-// matching, subtrees for scoping). Invalidated like the hook index.
-type accountCache struct {
-	loadMu sync.Mutex
-	mu     sync.RWMutex
-	stale  bool
-	gen    uint64
-	byID   map[string]*hook.Account
-	kids   map[string][]string
-}
-
-func newAccountCache() *accountCache { return &accountCache{stale: true} }
-
-func (c *accountCache) invalidate() {
-	c.mu.Lock()
-	c.stale = true
-	c.gen++
-	c.mu.Unlock()
-}
-
-func (c *accountCache) load(ctx context.Context, st store.Querier) error {
-	c.mu.RLock()
-	stale := c.stale
-	c.mu.RUnlock()
-	if !stale {
+// enabled returns an enabled hook by id, or nil.
+func (ix hookIndex) enabled(ctx context.Context, q store.Querier, id string) *hook.Hook {
+	set, err := ix.get(ctx, q)
+	if err != nil {
 		return nil
 	}
-	c.loadMu.Lock()
-	defer c.loadMu.Unlock()
-	c.mu.RLock()
-	stale, gen := c.stale, c.gen
-	c.mu.RUnlock()
-	if !stale {
-		return nil
-	}
-	byID := map[string]*hook.Account{}
-	kids := map[string][]string{}
+	return set.byID[id]
+}
+
+// accountTree is every account, for tree walks: ancestors for matching,
+// subtrees for scoping.
+type accountTree struct {
+	byID map[string]*hook.Account
+	kids map[string][]string
+}
+
+func loadAccountTree(ctx context.Context, q store.Querier) (*accountTree, error) {
+	t := &accountTree{byID: map[string]*hook.Account{}, kids: map[string][]string{}}
 	cursor := ""
 	for {
-		page, err := st.AccountList(ctx, store.AccountFilter{Page: store.Page{Limit: 500, Cursor: cursor}})
+		page, err := q.AccountList(ctx, store.AccountFilter{Page: store.Page{Limit: 500, Cursor: cursor}})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, a := range page {
-			byID[a.ID] = a
+			t.byID[a.ID] = a
 			if a.ParentID != "" {
-				kids[a.ParentID] = append(kids[a.ParentID], a.ID)
+				t.kids[a.ParentID] = append(t.kids[a.ParentID], a.ID)
 			}
 		}
 		if len(page) < 500 {
-			break
+			return t, nil
 		}
 		cursor = page[len(page)-1].ID
 	}
-	c.mu.Lock()
-	c.byID, c.kids, c.stale = byID, kids, c.gen != gen
-	c.mu.Unlock()
-	return nil
 }
 
-func (c *accountCache) get(ctx context.Context, st store.Querier, id string) (*hook.Account, error) {
-	if err := c.load(ctx, st); err != nil {
+type accountCache struct{ *snapshot[*accountTree] }
+
+func newAccountCache() accountCache { return accountCache{newSnapshot(loadAccountTree)} }
+
+func (c accountCache) get(ctx context.Context, q store.Querier, id string) (*hook.Account, error) {
+	t, err := c.snapshot.get(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	c.mu.RLock()
-	a := c.byID[id]
-	c.mu.RUnlock()
-	if a == nil {
-		// Maybe created on another node a moment ago.
-		return st.AccountGet(ctx, id)
+	if a := t.byID[id]; a != nil {
+		return a, nil
 	}
-	return a, nil
+	return q.AccountGet(ctx, id) // maybe created on another node a moment ago
 }
 
 // ancestors returns id and its ancestors, nearest first.
-func (c *accountCache) ancestors(ctx context.Context, st store.Querier, id string) ([]string, error) {
-	if err := c.load(ctx, st); err != nil {
+func (c accountCache) ancestors(ctx context.Context, q store.Querier, id string) ([]string, error) {
+	t, err := c.snapshot.get(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	var out []string
 	for cur := id; cur != "" && len(out) < 64; {
 		out = append(out, cur)
-		a := c.byID[cur]
+		a := t.byID[cur]
 		if a == nil {
 			break
 		}
@@ -200,15 +198,14 @@ func (c *accountCache) ancestors(ctx context.Context, st store.Querier, id strin
 }
 
 // subtree returns id and all its descendants.
-func (c *accountCache) subtree(ctx context.Context, st store.Querier, id string) ([]string, error) {
-	if err := c.load(ctx, st); err != nil {
+func (c accountCache) subtree(ctx context.Context, q store.Querier, id string) ([]string, error) {
+	t, err := c.snapshot.get(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	out := []string{id}
 	for i := 0; i < len(out); i++ {
-		out = append(out, c.kids[out[i]]...)
+		out = append(out, t.kids[out[i]]...)
 	}
 	return out, nil
 }
