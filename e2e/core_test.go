@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +328,4 @@ func TestDocsAndOps(t *testing.T) {
 	if !strings.Contains(string(m.Raw), "hookline_events_total") {
 		t.Errorf("metrics lack hookline_events_total")
 	}
-	_ = http.StatusOK
 }
