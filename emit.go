@@ -2,12 +2,14 @@ package hookline
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/store"
 )
 
@@ -150,17 +152,70 @@ func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*
 	if len(xs) == 0 {
 		return &EmitResult{EventID: ev.ID}, nil
 	}
+	pre, queued := e.preclaim(xs, now)
 	if err := q.ExecutionInsert(ctx, xs...); err != nil {
+		for range pre {
+			e.queue.Release()
+		}
 		return nil, err
 	}
-	if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-		return nil, err
+	e.afterInsert(q, pre)
+	if queued {
+		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+			return nil, err
+		}
 	}
 	res := &EmitResult{EventID: ev.ID}
 	for _, x := range xs {
 		res.ExecutionIDs = append(res.ExecutionIDs, x.ID)
 	}
 	return res, nil
+}
+
+// preclaim leases the executions of xs that are due now to this node's idle
+// workers, so they are inserted already claimed and run as soon as their
+// transaction commits (see afterInsert), with no claim round trip. queued
+// says whether some are left pending for the claimer.
+func (e *Engine) preclaim(xs []*hook.Execution, now time.Time) (pre []*hook.Execution, queued bool) {
+	token := ""
+	for _, x := range xs {
+		if x.Status != hook.StatusPending {
+			continue
+		}
+		if x.RunAt.After(now) {
+			queued = true
+			continue
+		}
+		if token == "" {
+			token = rand.Text()
+		}
+		if !e.queue.Preclaim(x, token) {
+			queued = true
+			continue
+		}
+		pre = append(pre, x)
+	}
+	return pre, queued
+}
+
+// afterInsert hands the preclaimed executions to their workers once q's
+// transaction has committed, or gives the workers back if it did not.
+func (e *Engine) afterInsert(q store.Querier, pre []*hook.Execution) {
+	if len(pre) == 0 {
+		return
+	}
+	q.AfterTx(func(committed bool) {
+		for _, x := range pre {
+			if !committed {
+				e.queue.Release()
+				continue
+			}
+			// The worker gets the context as a claim would read it back:
+			// JSON types, and a map of its own.
+			x.Context, _ = plain.Map(x.Context)
+			e.queue.Dispatch(x)
+		}
+	})
 }
 
 func (e *Engine) newExecution(h *hook.Hook, trigger string, ctxMap map[string]any, depth int, now time.Time) *hook.Execution {

@@ -66,7 +66,7 @@ func (e *Engine) CreateEventTypes(ctx context.Context, p Principal, ins []EventT
 		}
 		out = append(out, &store.EventType{ID: in.ID, AccountID: in.AccountID, Label: in.Label, CreatedAt: now})
 	}
-	err := e.st.Tx(ctx, func(q store.Querier) error {
+	err := e.eventTypeWrite(ctx, func(q store.Querier) error {
 		for i, t := range out {
 			if err := q.EventTypeInsert(ctx, t); err != nil {
 				if errors.Is(err, store.ErrConflict) {
@@ -103,11 +103,41 @@ func (e *Engine) DeleteEventType(ctx context.Context, p Principal, accountID, id
 	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
 		return err
 	}
-	err := e.st.EventTypeDelete(ctx, accountID, id)
+	err := e.eventTypeWrite(ctx, func(q store.Querier) error { return q.EventTypeDelete(ctx, accountID, id) })
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("event type")
 	}
 	return err
+}
+
+// eventTypeWrite changes the registry and marks every node's copy stale.
+func (e *Engine) eventTypeWrite(ctx context.Context, fn func(q store.Querier) error) error {
+	err := e.st.Tx(ctx, func(q store.Querier) error {
+		if err := fn(q); err != nil {
+			return err
+		}
+		return q.Notify(ctx, store.TopicEventTypes, "")
+	})
+	e.eventTypes.invalidate()
+	return err
+}
+
+// eventTypeSet is every registered hookable event: account -> ids.
+type eventTypeSet map[string]map[string]bool
+
+func loadEventTypeSet(ctx context.Context, q store.Querier) (eventTypeSet, error) {
+	list, err := q.EventTypeList(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	set := eventTypeSet{}
+	for _, t := range list {
+		if set[t.AccountID] == nil {
+			set[t.AccountID] = map[string]bool{}
+		}
+		set[t.AccountID][t.ID] = true
+	}
+	return set, nil
 }
 
 // eventTypeKnown reports whether typ is registered by the account or one of
@@ -117,12 +147,12 @@ func (e *Engine) eventTypeKnown(ctx context.Context, accountID, typ string) (boo
 	if err != nil {
 		return false, err
 	}
-	list, err := e.st.EventTypeList(ctx, owners)
+	set, err := e.eventTypes.get(ctx, e.st)
 	if err != nil {
 		return false, err
 	}
-	for _, t := range list {
-		if t.ID == typ {
+	for _, acc := range owners {
+		if set[acc][typ] {
 			return true, nil
 		}
 	}

@@ -50,11 +50,13 @@ type Engine struct {
 	actions *action.Registry
 	hooks   hookIndex
 	accts   accountCache
-	secrets *secretCache
-	schemas *schemaCache
-	keys    *keyCache
-	aead    cipher.AEAD
-	limiter *rateLimiter
+	// eventTypes is the hookable-event registry, checked on every emit.
+	eventTypes *snapshot[eventTypeSet]
+	secrets    *secretCache
+	schemas    *schemaCache
+	keys       *keyCache
+	aead       cipher.AEAD
+	limiter    *rateLimiter
 	// sdkLimiter bounds browser SDK events per publishable key.
 	sdkLimiter *rateLimiter
 	waiters    *waiters
@@ -93,6 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		rules:      rule.NewCache(cfg.Expr, 10000),
 		hooks:      newHookIndex(),
 		accts:      newAccountCache(),
+		eventTypes: newSnapshot(loadEventTypeSet),
 		secrets:    newSecretCache(),
 		schemas:    newSchemaCache(),
 		keys:       newKeyCache(),
@@ -177,10 +180,12 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("hookline: already started")
 	}
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts}, func(topic, _ string) {
+	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes}, func(topic, _ string) {
 		switch topic {
 		case store.TopicHooks:
 			e.hooks.invalidate()
+		case store.TopicEventTypes:
+			e.eventTypes.invalidate()
 		case store.TopicAccounts:
 			e.accts.invalidate()
 			e.secrets.invalidate()

@@ -20,10 +20,11 @@ var (
 
 // Topics for Notify/Listen.
 const (
-	TopicExecutions = "hookline_executions" // new executions are ready
-	TopicHooks      = "hookline_hooks"      // hooks changed: drop caches
-	TopicAccounts   = "hookline_accounts"   // accounts or keys changed
-	TopicJobs       = "hookline_jobs"       // jobs are ready
+	TopicExecutions = "hookline_executions"  // new executions are ready
+	TopicHooks      = "hookline_hooks"       // hooks changed: drop caches
+	TopicAccounts   = "hookline_accounts"    // accounts or keys changed
+	TopicEventTypes = "hookline_event_types" // hookable events registered or removed
+	TopicJobs       = "hookline_jobs"        // jobs are ready
 )
 
 // Store is a storage driver.
@@ -53,6 +54,12 @@ type Store interface {
 type Querier interface {
 	// Notify publishes payload on topic after the surrounding commit.
 	Notify(ctx context.Context, topic, payload string) error
+	// AfterTx runs fn once the surrounding transaction is over, on the
+	// goroutine that ran it: committed says whether its writes are durable
+	// (false after a rollback, or when the driver will retry the
+	// transaction from the start). Outside a transaction every write has
+	// already committed when it returns, so fn(true) runs at once.
+	AfterTx(fn func(committed bool))
 
 	// Meta is a small key/value table (secret key check, versions).
 	MetaGet(ctx context.Context, key string) (string, error) // ErrNotFound

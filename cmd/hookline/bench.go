@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,8 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
 	workers := fs.Int("workers", 32, "engine workers")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	groupWait := fs.Duration("group-wait", 0, "SQLite writer's wait for a fuller commit group under load (0: the default; negative: none)")
+	tracefile := fs.String("trace", "", "write an execution trace (go tool trace) of the run to this file")
 	schedules := fs.Int("schedules", 0, "instead: measure the scheduler with this many idle schedules (plus --ticking every-second ones)")
 	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +56,17 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	o := &options{DB: *db, SQLiteSynchronous: *syncMode}
+	if *tracefile != "" {
+		f, err := os.Create(*tracefile)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
+	o := &options{DB: *db, SQLiteSynchronous: *syncMode, groupWait: *groupWait}
 	if o.DB == "" {
 		dir, err := os.MkdirTemp("", "hookline-bench")
 		if err != nil {

@@ -63,7 +63,7 @@ func openStore(ctx context.Context, o *options) (store.Store, error) {
 	if o.isPostgres() {
 		return postgres.Open(ctx, o.DB, postgres.Options{})
 	}
-	return sqlite.Open(ctx, strings.TrimPrefix(o.DB, "sqlite://"), sqlite.Options{Synchronous: strings.ToUpper(o.SQLiteSynchronous)})
+	return sqlite.Open(ctx, strings.TrimPrefix(o.DB, "sqlite://"), sqlite.Options{Synchronous: strings.ToUpper(o.SQLiteSynchronous), GroupWait: o.groupWait})
 }
 
 func newLogger(level string) *slog.Logger {

@@ -42,10 +42,17 @@ type Queue struct {
 	cfg  Config
 	wake chan struct{}
 	work chan *hook.Execution
-	free chan struct{} // a token per idle worker
+	// free holds a token per execution this node may take on now. There
+	// are two per worker: an execution may wait for a worker (its lease
+	// kept alive by the heartbeat), so a claim in flight, which holds
+	// tokens until the database answers, never leaves Preclaim without.
+	free chan struct{}
 
 	mu       sync.Mutex
 	inflight map[string]struct{}
+	running  bool // Start is done and Stop has not begun: Preclaim may reserve
+	held     int  // workers reserved by Preclaim, not yet dispatched or released
+	settled  *sync.Cond
 
 	stop     context.CancelFunc // stops claiming, rescue and heartbeats
 	runCtx   context.Context    // canceled only when the drain times out
@@ -56,12 +63,77 @@ type Queue struct {
 
 // New builds a Queue.
 func New(cfg Config) *Queue {
-	return &Queue{
+	q := &Queue{
 		cfg:      cfg,
 		wake:     make(chan struct{}, 1),
-		work:     make(chan *hook.Execution, cfg.Workers),
-		free:     make(chan struct{}, cfg.Workers),
+		work:     make(chan *hook.Execution, 2*cfg.Workers),
+		free:     make(chan struct{}, 2*cfg.Workers),
 		inflight: make(map[string]struct{}),
+	}
+	q.settled = sync.NewCond(&q.mu)
+	return q
+}
+
+// Preclaim is the fast path for an execution due now, used while its row
+// is being inserted: if a worker is idle it is reserved, and x is leased to
+// this node (status running, lease, token, attempt 1) so the row goes in
+// already claimed and no claim transaction is needed. Once the inserting
+// transaction is over the caller must call Dispatch (committed) or Release
+// (rolled back) exactly once. It reports false, changing nothing, when no
+// worker is idle or the queue is not running; x is then inserted pending
+// and claimed as usual.
+func (q *Queue) Preclaim(x *hook.Execution, token string) bool {
+	q.mu.Lock()
+	if !q.running {
+		q.mu.Unlock()
+		return false
+	}
+	select {
+	case <-q.free:
+	default:
+		q.mu.Unlock()
+		return false
+	}
+	q.held++
+	q.mu.Unlock()
+	now := q.cfg.Now()
+	until := now.Add(q.cfg.Lease)
+	x.Status = hook.StatusRunning
+	x.LockedBy, x.LockedUntil, x.LeaseToken = q.cfg.Node, &until, token
+	x.Attempts++
+	if x.ExecutedAt == nil {
+		x.ExecutedAt = &now
+	}
+	return true
+}
+
+// Dispatch hands a preclaimed execution, now committed, to its reserved worker.
+func (q *Queue) Dispatch(x *hook.Execution) {
+	if q.cfg.OnClaim != nil {
+		q.cfg.OnClaim(1)
+	}
+	q.mu.Lock()
+	q.inflight[x.ID] = struct{}{}
+	q.mu.Unlock()
+	q.work <- x // never blocks: the reserved worker's slot is free
+	q.mu.Lock()
+	q.unhold()
+	q.mu.Unlock()
+}
+
+// Release gives back the worker of a preclaimed execution whose transaction
+// did not commit.
+func (q *Queue) Release() {
+	q.free <- struct{}{}
+	q.mu.Lock()
+	q.unhold()
+	q.mu.Unlock()
+}
+
+func (q *Queue) unhold() {
+	q.held--
+	if q.held == 0 && !q.running {
+		q.settled.Broadcast()
 	}
 }
 
@@ -79,6 +151,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.runCtx, q.runAbort = context.WithCancel(context.WithoutCancel(ctx))
 	for i := 0; i < q.cfg.Workers; i++ {
 		q.free <- struct{}{}
+		q.free <- struct{}{}
 		q.workWG.Add(1)
 		go q.worker()
 	}
@@ -86,6 +159,9 @@ func (q *Queue) Start(ctx context.Context) error {
 		q.stop()
 		return err
 	}
+	q.mu.Lock()
+	q.running = true
+	q.mu.Unlock()
 	q.claimWG.Add(3)
 	go q.claimLoop(ctx)
 	go q.heartbeatLoop(ctx)
@@ -102,6 +178,12 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	q.stop()
 	q.claimWG.Wait()
+	q.mu.Lock()
+	q.running = false
+	for q.held > 0 { // a preclaim's transaction is still deciding
+		q.settled.Wait()
+	}
+	q.mu.Unlock()
 	close(q.work)
 	done := make(chan struct{})
 	go func() { q.workWG.Wait(); close(done) }()
@@ -129,10 +211,27 @@ func (q *Queue) worker() {
 
 func (q *Queue) claimLoop(ctx context.Context) {
 	defer q.claimWG.Done()
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(0) // look at once on start
 	defer timer.Stop()
 	busy := false // the last claim got all it asked for: more is likely due
 	for {
+		if !busy {
+			// Sleep until woken, the next run_at, or the poll interval.
+			// Workers are taken only once there is something to claim, so
+			// idle ones stay free for Preclaim meanwhile.
+			select {
+			case <-q.wake:
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
 		// Take every idle worker's token: that many executions may be claimed.
 		n := 0
 		select {
@@ -142,7 +241,7 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			return
 		}
 	more:
-		for n < q.cfg.Batch {
+		for n < min(q.cfg.Batch, q.cfg.Workers) {
 			select {
 			case <-q.free:
 				n++
@@ -168,15 +267,13 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			gather.Stop()
 		}
 		got := q.claim(ctx, n)
-		busy = got == n
 		for i := got; i < n; i++ {
 			q.free <- struct{}{}
 		}
-		if got == n && got > 0 {
+		busy = got == n && got > 0
+		if busy {
 			continue // there may be more: claim again as workers free up
 		}
-		// Nothing (or less than asked) was due: sleep until woken, the next
-		// run_at, or the poll interval.
 		wait := q.cfg.Poll
 		if next, ok, err := q.cfg.Store.ExecutionNextRunAt(ctx); err == nil && ok {
 			if d := next.Sub(q.cfg.Now()); d < wait {
@@ -187,18 +284,6 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			wait = 0 // claimed something: look again right away
 		}
 		timer.Reset(wait)
-		select {
-		case <-q.wake:
-		case <-timer.C:
-		case <-ctx.Done():
-			return
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
 	}
 }
 

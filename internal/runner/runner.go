@@ -5,7 +5,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hookline/hookline/action"
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/rule"
 	"github.com/hookline/hookline/store"
 )
@@ -197,15 +197,15 @@ func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account,
 	if err == nil {
 		res.Status = "success"
 		if out != nil {
-			res.Output = red.Map(plain(out.Output))
-			res.Request, res.Response = red.Value(plain(out.Request)), red.Value(plain(out.Response))
+			res.Output = red.Map(plainMap(out.Output))
+			res.Request, res.Response = red.Value(plainValue(out.Request)), red.Value(plainValue(out.Response))
 		}
 		return outcomeSuccess
 	}
 	var ae *action.Error
 	if errors.As(err, &ae) && ae.Result != nil {
-		res.Request, res.Response = red.Value(plain(ae.Result.Request)), red.Value(plain(ae.Result.Response))
-		res.Output = red.Map(plain(ae.Result.Output))
+		res.Request, res.Response = red.Value(plainValue(ae.Result.Request)), red.Value(plainValue(ae.Result.Response))
+		res.Output = red.Map(plainMap(ae.Result.Output))
 	}
 	res.Error = red.String(err.Error())
 	if ctx.Err() != nil { // shutting down: run this action again later
@@ -320,16 +320,14 @@ func anySucceeded(rs []hook.ActionResult) bool {
 	return false
 }
 
-// plain turns any value into plain JSON values (maps, slices, strings,
-// float64, bool, nil) so it can be redacted and stored.
-func plain[T any](v T) T {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out T
-	if json.Unmarshal(b, &out) != nil {
-		return v
-	}
+// plainMap and plainValue turn action outputs into plain JSON values so they
+// can be redacted and stored; what JSON cannot encode is kept as it is.
+func plainMap(m map[string]any) map[string]any {
+	out, _ := plain.Map(m)
+	return out
+}
+
+func plainValue(v any) any {
+	out, _ := plain.Value(v)
 	return out
 }

@@ -167,22 +167,26 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed { // fn failed or panicked
-			_ = tx.Rollback()
-		}
-	}()
 	q := sqlstore.NewTx(dialect, tx, func(ctx context.Context, topic, payload string) error {
 		return s.notify(ctx, tx, topic, payload)
 	})
+	over, durable := false, false
+	defer func() {
+		if !over { // fn failed or panicked
+			_ = tx.Rollback()
+		}
+		// A failed Commit may still have committed: callers treat
+		// "not durable" as "unknown", never as "surely gone".
+		q.EndTx(durable)
+	}()
 	if err := fn(q); err != nil {
 		return err
 	}
-	committed = true // whatever Commit says, the transaction is over
+	over = true // whatever Commit says, the transaction is over
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	durable = true
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/hookline/hookline/store/sqlstore"
 )
@@ -30,6 +31,7 @@ type request struct {
 	done  chan error
 	notes []note
 	err   error
+	q     *sqlstore.Q // the request's transaction Querier, once fn has run
 }
 
 // panicked carries a panic of fn back to the caller's goroutine.
@@ -65,6 +67,9 @@ func (s *Store) send(ctx context.Context, r *request) error {
 		}
 		err = <-r.done // started: its outcome is the answer
 	}
+	if r.q != nil { // fn ran: its AfterTx callbacks learn the outcome here, off the writer
+		r.q.EndTx(err == nil)
+	}
 	if p, ok := err.(panicked); ok {
 		panic(p.v)
 	}
@@ -82,9 +87,19 @@ func (s *Store) do(ctx context.Context, raw func() error) error {
 
 // writer is the one goroutine that writes. It takes the first waiting
 // request and every other one already queued, and commits them together.
+//
+// Under load it also waits a moment for more (PostgreSQL's commit_delay):
+// right after a commit, the callers it answered are only beginning their
+// next requests, and a group taken at once would hold few of them. When
+// the last group held several requests, the writer waits up to GroupWait
+// until as many are queued again; with one caller at a time it never
+// waits.
 func (s *Store) writer() {
 	defer close(s.writerOut)
 	group := make([]*request, 0, s.opts.MaxGroup)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	last := 0 // size of the last group
 	for {
 		// Let the callers answered last time queue their next request
 		// before the group is taken: bigger groups, fewer commits. A yield,
@@ -95,18 +110,29 @@ func (s *Store) writer() {
 			return
 		}
 		group = append(group[:0], r)
-	fill:
-		for len(group) < s.opts.MaxGroup {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break fill
+		closed := s.fill(&group, s.opts.MaxGroup)
+		if want := min(last, s.opts.MaxGroup); !closed && s.opts.GroupWait > 0 && want > 1 && len(group) < want {
+			wait.Reset(s.opts.GroupWait)
+		gather:
+			for len(group) < want {
+				select {
+				case r, ok := <-s.reqs:
+					if !ok {
+						break gather
+					}
+					group = append(group, r)
+				case <-wait.C:
+					break gather
 				}
-				group = append(group, r)
-			default:
-				break fill
+			}
+			if !wait.Stop() {
+				select {
+				case <-wait.C:
+				default:
+				}
 			}
 		}
+		last = len(group)
 		// Maintenance requests run alone, in queue order.
 		start := 0
 		for i, r := range group {
@@ -121,6 +147,23 @@ func (s *Store) writer() {
 		}
 		s.commitGroup(group[start:])
 	}
+}
+
+// fill moves requests already queued into group, up to max. It reports
+// whether the queue is closed.
+func (s *Store) fill(group *[]*request, max int) (closed bool) {
+	for len(*group) < max {
+		select {
+		case r, ok := <-s.reqs:
+			if !ok {
+				return true
+			}
+			*group = append(*group, r)
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // wdb is the writer connection as seen by the transactions: statements
@@ -154,7 +197,10 @@ func (w wdb) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 	return w.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
-// commitGroup runs the requests of one group in one transaction.
+// commitGroup runs the requests of one group in one transaction. It runs
+// them side by side first; only if one fails are they run again, each in
+// its own savepoint, so the failing one does not take its neighbours down.
+// (Failures are rare, and a savepoint per request costs two statements.)
 func (s *Store) commitGroup(group []*request) {
 	live := group[:0:0]
 	for _, r := range group {
@@ -170,53 +216,84 @@ func (s *Store) commitGroup(group []*request) {
 	if len(live) == 0 {
 		return
 	}
-	ctx := context.Background()
-	exec := func(q string) error {
-		_, err := s.wcache.ExecContext(ctx, q)
-		return err
+	if !s.commitTogether(live) {
+		s.commitIsolated(live)
 	}
-	failAll := func(err error) {
-		_ = exec("ROLLBACK")
-		for _, r := range live {
-			r.done <- err
+}
+
+func (s *Store) exec(q string) error {
+	_, err := s.wcache.ExecContext(context.Background(), q)
+	return err
+}
+
+// failAll rolls back and answers every request with err.
+func (s *Store) failAll(live []*request, err error) {
+	_ = s.exec("ROLLBACK")
+	for _, r := range live {
+		r.done <- err
+	}
+}
+
+// commitTogether runs live in one transaction without savepoints. It
+// reports false, having rolled back and answered nobody, when one of
+// several requests failed.
+func (s *Store) commitTogether(live []*request) bool {
+	if err := s.exec("BEGIN IMMEDIATE"); err != nil {
+		s.failAll(live, fmt.Errorf("sqlite: begin: %w", err))
+		return true
+	}
+	db := wdb{c: s.wcache, pool: s.rdb}
+	for i, r := range live {
+		if r.err = s.run(r, db); r.err == nil {
+			continue
 		}
+		_ = s.exec("ROLLBACK")
+		if len(live) == 1 {
+			r.done <- r.err
+			return true
+		}
+		for _, r := range live[:i+1] { // what they did is undone: forget it
+			r.abandonAttempt()
+		}
+		return false
 	}
-	if err := exec("BEGIN IMMEDIATE"); err != nil {
-		failAll(fmt.Errorf("sqlite: begin: %w", err))
+	s.commit(live)
+	return true
+}
+
+// commitIsolated runs each request of live in its own savepoint.
+func (s *Store) commitIsolated(live []*request) {
+	if err := s.exec("BEGIN IMMEDIATE"); err != nil {
+		s.failAll(live, fmt.Errorf("sqlite: begin: %w", err))
 		return
 	}
 	db := wdb{c: s.wcache, pool: s.rdb}
-	alone := len(live) == 1
 	for _, r := range live {
-		if !alone {
-			if err := exec("SAVEPOINT g"); err != nil {
-				failAll(fmt.Errorf("sqlite: savepoint: %w", err))
-				return
-			}
-		}
-		r.err = s.run(r, db)
-		switch {
-		case alone && r.err != nil:
-			_ = exec("ROLLBACK")
-			r.done <- r.err
+		if err := s.exec("SAVEPOINT g"); err != nil {
+			s.failAll(live, fmt.Errorf("sqlite: savepoint: %w", err))
 			return
-		case alone:
-		case r.err != nil:
-			if err := errors.Join(exec("ROLLBACK TO g"), exec("RELEASE g")); err != nil {
+		}
+		if r.err = s.run(r, db); r.err != nil {
+			if err := errors.Join(s.exec("ROLLBACK TO g"), s.exec("RELEASE g")); err != nil {
 				// The transaction is gone (SQLite rolled it back): nothing
 				// of the group was kept.
-				failAll(fmt.Errorf("sqlite: transaction aborted: %w (after: %w)", err, r.err))
+				s.failAll(live, fmt.Errorf("sqlite: transaction aborted: %w (after: %w)", err, r.err))
 				return
 			}
-		default:
-			if err := exec("RELEASE g"); err != nil {
-				failAll(fmt.Errorf("sqlite: release savepoint: %w", err))
-				return
-			}
+			continue
+		}
+		if err := s.exec("RELEASE g"); err != nil {
+			s.failAll(live, fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
 		}
 	}
-	if err := exec("COMMIT"); err != nil {
-		failAll(fmt.Errorf("sqlite: commit: %w", err))
+	s.commit(live)
+}
+
+// commit commits the open transaction and answers live.
+func (s *Store) commit(live []*request) {
+	if err := s.exec("COMMIT"); err != nil {
+		s.failAll(live, fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
 	for _, r := range live {
@@ -229,6 +306,16 @@ func (s *Store) commitGroup(group []*request) {
 	}
 }
 
+// abandonAttempt forgets a run of r.fn that was rolled back before r is run
+// again: its AfterTx callbacks learn it did not commit.
+func (r *request) abandonAttempt() {
+	if r.q != nil {
+		r.q.EndTx(false)
+		r.q = nil
+	}
+	r.notes, r.err = nil, nil
+}
+
 // run calls r.fn, turning a panic into an error carried to the caller.
 func (s *Store) run(r *request, db wdb) (err error) {
 	defer func() {
@@ -236,9 +323,9 @@ func (s *Store) run(r *request, db wdb) (err error) {
 			err = panicked{v}
 		}
 	}()
-	q := sqlstore.NewTx(dialect, db, func(ctx context.Context, topic, payload string) error {
+	r.q = sqlstore.NewTx(dialect, db, func(ctx context.Context, topic, payload string) error {
 		r.notes = append(r.notes, note{topic, payload})
 		return nil
 	})
-	return r.fn(q)
+	return r.fn(r.q)
 }

@@ -94,6 +94,7 @@ type Q struct {
 	tx     TxFunc
 	direct DB
 	notify NotifyFunc
+	after  []func(committed bool) // inside a transaction: AfterTx callbacks
 }
 
 var _ store.Querier = (*Q)(nil)
@@ -107,6 +108,25 @@ func New(cfg Config) *Q {
 // and Notify calls notify (which must defer delivery until commit).
 func NewTx(d *Dialect, tx DB, notify NotifyFunc) *Q {
 	return &Q{d: d, db: tx, inTx: true, notify: notify}
+}
+
+// AfterTx implements store.Querier.
+func (q *Q) AfterTx(fn func(committed bool)) {
+	if !q.inTx {
+		fn(true)
+		return
+	}
+	q.after = append(q.after, fn)
+}
+
+// EndTx runs the AfterTx callbacks of a transaction Querier once: drivers
+// call it when the transaction is over.
+func (q *Q) EndTx(committed bool) {
+	after := q.after
+	q.after = nil
+	for _, fn := range after {
+		fn(committed)
+	}
 }
 
 // Notify publishes payload on topic: after the commit inside a transaction,

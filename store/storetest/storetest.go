@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobClaim", testJobClaim},
 		{"TxRollback", testTxRollback},
 		{"TxConcurrentPartialFailure", testTxConcurrent},
+		{"AfterTxTopLevel", testAfterTxTopLevel},
 		{"TxContext", testTxContext},
 		{"Notify", testNotify},
 	}

@@ -113,6 +113,7 @@ func testTxConcurrent(e *env) {
 		accs[i] = &hook.Account{ID: e.id("acc"), Name: fmt.Sprint(i), CreatedAt: t0, UpdatedAt: t0}
 	}
 	errs := make([]error, n)
+	ends := make([][]bool, n) // what AfterTx told each transaction, attempt by attempt
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
@@ -121,6 +122,7 @@ func testTxConcurrent(e *env) {
 			defer wg.Done()
 			<-start
 			errs[i] = e.s.Tx(e.ctx, func(q store.Querier) error {
+				q.AfterTx(func(committed bool) { ends[i] = append(ends[i], committed) })
 				if err := q.AccountInsert(e.ctx, accs[i]); err != nil {
 					return err
 				}
@@ -142,6 +144,16 @@ func testTxConcurrent(e *env) {
 	close(start)
 	wg.Wait()
 	for i, err := range errs {
+		// Every attempt hears how it ended, by the time Tx returns; only
+		// the last attempt of a transaction that returned nil committed.
+		if len(ends[i]) == 0 {
+			e.t.Fatalf("tx %d: AfterTx callback never ran", i)
+		}
+		for j, c := range ends[i] {
+			if last := j == len(ends[i])-1; c != (last && err == nil) {
+				e.t.Fatalf("tx %d (err %v): AfterTx said %v", i, err, ends[i])
+			}
+		}
 		_, getErr := e.s.AccountGet(e.ctx, accs[i].ID)
 		var f txFailure
 		switch {
@@ -163,6 +175,29 @@ func testTxConcurrent(e *env) {
 	n2, err := e.s.AccountCount(e.ctx)
 	e.must(err)
 	e.equal("accounts", n2, 1+n-n/5-n/10)
+}
+
+// testAfterTxTopLevel: outside a transaction a write has committed when it
+// returns, so AfterTx runs its callback at once.
+func testAfterTxTopLevel(e *env) {
+	ran := 0
+	e.s.AfterTx(func(committed bool) {
+		if !committed {
+			e.t.Fatal("AfterTx at top level said not committed")
+		}
+		ran++
+	})
+	e.equal("callbacks run", ran, 1)
+	var inner bool
+	err := e.s.Tx(e.ctx, func(q store.Querier) error {
+		q.AfterTx(func(committed bool) { inner = committed })
+		if inner {
+			e.t.Fatal("AfterTx ran before the transaction was over")
+		}
+		return q.MetaSet(e.ctx, "after-tx", "1")
+	})
+	e.must(err)
+	e.equal("committed", inner, true)
 }
 
 func testTxContext(e *env) {
