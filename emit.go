@@ -91,6 +91,9 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 	if ev.Data == nil {
 		ev.Data = map[string]any{}
 	}
+	// Hooks see the data as JSON would carry it (numbers are float64…),
+	// whichever way it came in; decoded JSON is kept as it is.
+	ev.Data = plain.Own(ev.Data)
 	b, err := json.Marshal(ev.Data)
 	if err != nil {
 		return invalid("data", "must be a JSON object")
@@ -210,9 +213,10 @@ func (e *Engine) afterInsert(q store.Querier, pre []*hook.Execution) {
 				e.queue.Release()
 				continue
 			}
-			// The worker gets the context as a claim would read it back:
-			// JSON types, and a map of its own.
-			x.Context, _ = plain.Map(x.Context)
+			// The worker sees the context as a claim would read it back:
+			// JSON types only (eventContext builds it so; it is shared,
+			// read-only, by the executions of one event).
+			x.Context = plain.Own(x.Context)
 			e.queue.Dispatch(x)
 		}
 	})
@@ -243,7 +247,7 @@ func eventContext(ev *hook.Event, acc *hook.Account) map[string]any {
 	c := map[string]any{
 		"event": map[string]any{
 			"id": ev.ID, "type": ev.Type, "occurred_at": ev.OccurredAt.Format(time.RFC3339Nano),
-			"collection": ev.Collection, "depth": ev.Depth,
+			"collection": ev.Collection, "depth": float64(ev.Depth),
 		},
 		"data":    ev.Data,
 		"account": accountContext(acc),

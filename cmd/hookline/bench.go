@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,23 +13,29 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/httpapi"
 )
 
-// bench runs a whole hookline in this process (SQLite in a temporary
-// directory, or --db postgres://…), one hook whose send_webhook goes to a
-// local sink, and --clients HTTP clients sending events (or creating records
-// with --records) through the real REST API. It prints accepted/s,
-// delivered/s and the event→delivery latency percentiles.
+// bench measures a whole hookline: by default it starts `hookline serve`
+// (this binary) as its own process on SQLite in a temporary directory (or
+// --db postgres://…), exactly as a user runs it; with --inprocess (implied
+// by --cpuprofile and --trace) the engine runs inside the bench process.
+// One hook's send_webhook goes to a sink in the bench process, and
+// --clients HTTP clients send events (or create records with --records)
+// through the real REST API. It prints accepted/s, delivered/s and the
+// event→delivery latency percentiles.
 func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	db := fs.String("db", "", "database: empty for SQLite in a temp dir, or a postgres:// URL (use an empty database)")
@@ -38,13 +45,25 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	records := fs.Bool("records", false, "create records in a collection instead of sending events")
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
 	workers := fs.Int("workers", 32, "engine workers")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
-	groupWait := fs.Duration("group-wait", 0, "SQLite writer's wait for a fuller commit group under load (0: the default; negative: none)")
-	tracefile := fs.String("trace", "", "write an execution trace (go tool trace) of the run to this file")
+	inprocess := fs.Bool("inprocess", false, "run the engine in the bench process instead of a separate `hookline serve`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of an --inprocess run to this file")
+	memprofile := fs.String("memprofile", "", "write an allocation profile (go tool pprof -sample_index=alloc_space) of an --inprocess run to this file")
+	tracefile := fs.String("trace", "", "write an execution trace (go tool trace) of an --inprocess run to this file")
 	schedules := fs.Int("schedules", 0, "instead: measure the scheduler with this many idle schedules (plus --ticking every-second ones)")
 	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" || *tracefile != "" || *memprofile != "" {
+		*inprocess = true
+	}
+	if *memprofile != "" {
+		defer func() {
+			if f, err := os.Create(*memprofile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -66,44 +85,29 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		}
 		defer trace.Stop()
 	}
-	o := &options{DB: *db, SQLiteSynchronous: *syncMode, groupWait: *groupWait}
+	dir, err := os.MkdirTemp("", "hookline-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	o := &options{DB: *db, DataDir: dir, SQLiteSynchronous: *syncMode, Workers: *workers}
 	if o.DB == "" {
-		dir, err := os.MkdirTemp("", "hookline-bench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
 		o.DB = filepath.Join(dir, "bench.db")
 	}
 	if *schedules > 0 {
 		return benchSchedules(o, *schedules, *ticking, *dur, stdout)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, o)
+	launch := startServer
+	if *inprocess {
+		launch = startInProcess
+	}
+	target, err := launch(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	key := make([]byte, 32)
-	_, _ = randRead(key)
-	eng, err := hookline.Open(ctx, hookline.Config{
-		Store: st, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AllowNet: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, EventsPerSecond: -1, Workers: *workers,
-	})
-	if err != nil {
-		return err
-	}
-	_, admin, _, err := eng.Bootstrap(ctx, "")
-	if err != nil {
-		return err
-	}
-	if admin == "" {
-		return fmt.Errorf("bench needs an empty database")
-	}
-	if err := eng.Start(ctx); err != nil {
-		return err
-	}
-	defer eng.Stop(context.Background())
+	defer target.stop()
+	base, admin := target.base, target.admin
 
 	// The sink records when each numbered event arrived (first delivery only).
 	var mu sync.Mutex
@@ -128,14 +132,6 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	go sink.Serve(sinkLn)
 	defer sink.Close()
 
-	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	api := &http.Server{Handler: httpapi.New(eng, httpapi.Options{})}
-	go api.Serve(apiLn)
-	defer api.Close()
-	base := "http://" + apiLn.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2}}
 	call := func(method, path string, body any) (int, []byte, error) {
 		b, _ := json.Marshal(body)
@@ -181,6 +177,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	var cpu0 time.Duration
+	if target.cpu != nil {
+		cpu0 = target.cpu()
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := 0; c < *clients; c++ {
@@ -216,6 +216,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	allTime := time.Since(start)
+	var serverCPU time.Duration
+	if target.cpu != nil {
+		serverCPU = target.cpu() - cpu0
+	}
 	mu.Lock()
 	var lat []time.Duration
 	var lastArrival time.Time
@@ -243,6 +247,11 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	if o.isPostgres() {
 		kind = "postgres"
 	}
+	if *inprocess {
+		kind += ", engine in the bench process"
+	} else {
+		kind += ", `hookline serve` in its own process"
+	}
 	deliverSpan := lastArrival.Sub(start)
 	if deliverSpan <= 0 {
 		deliverSpan = allTime
@@ -251,10 +260,154 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	fmt.Fprintf(stdout, "accepted:  %d (%.0f/s), failed: %d\n", accepted.Load(), float64(accepted.Load())/sendTime.Seconds(), failed.Load())
 	fmt.Fprintf(stdout, "delivered: %d (%.0f/s)\n", delivered.Load(), float64(delivered.Load())/deliverSpan.Seconds())
 	fmt.Fprintf(stdout, "latency event→delivery: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	if serverCPU > 0 && delivered.Load() > 0 {
+		fmt.Fprintf(stdout, "server CPU: %.2f cores, %.0fµs per event\n", serverCPU.Seconds()/allTime.Seconds(),
+			float64(serverCPU.Microseconds())/float64(delivered.Load()))
+	}
 	if delivered.Load() < accepted.Load() {
 		return fmt.Errorf("%d accepted events were not delivered within 60s", accepted.Load()-delivered.Load())
 	}
 	return nil
+}
+
+// benchTarget is a running hookline the bench drives over HTTP.
+type benchTarget struct {
+	base, admin string
+	stop        func()
+	// cpu is the CPU time (user and system) the server has used so far;
+	// nil when it shares this process.
+	cpu func() time.Duration
+}
+
+// startInProcess runs the engine and its REST API in this process, with
+// the GC setting of `hookline serve`.
+func startInProcess(ctx context.Context, o *options) (*benchTarget, error) {
+	tuneGC(os.Getenv)
+	st, err := openStore(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = randRead(key)
+	eng, err := hookline.Open(ctx, hookline.Config{
+		Store: st, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AllowNet: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, EventsPerSecond: -1, Workers: o.Workers,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	_, admin, _, err := eng.Bootstrap(ctx, "")
+	if err == nil && admin == "" {
+		err = fmt.Errorf("bench needs an empty database")
+	}
+	if err == nil {
+		err = eng.Start(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = eng.Stop(ctx)
+		st.Close()
+		return nil, err
+	}
+	api := &http.Server{Handler: httpapi.New(eng, httpapi.Options{})}
+	go api.Serve(ln)
+	return &benchTarget{base: "http://" + ln.Addr().String(), admin: admin, stop: func() {
+		api.Close()
+		_ = eng.Stop(context.Background())
+		st.Close()
+	}}, nil
+}
+
+// startServer starts `hookline serve` (this very binary) as a child
+// process and waits until it is ready.
+func startServer(ctx context.Context, o *options) (*benchTarget, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for the server
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	admin := "hlk_bench" + randomHex(16)
+	cmd := exec.Command(exe, "serve", "--addr", addr, "--db", o.DB, "--data-dir", o.DataDir,
+		"--admin-key", admin, "--allow-net", "127.0.0.0/8", "--events-per-second", "-1",
+		"--workers", fmt.Sprint(o.Workers), "--sqlite-synchronous", o.SQLiteSynchronous, "--log-level", "warn")
+	for _, kv := range os.Environ() { // only the flags above configure it
+		if !strings.HasPrefix(kv, "HOOKLINE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("hookline serve exited before it was ready: %v: %s", err, stderr.String())
+		default:
+		}
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("hookline serve not ready after 30s: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &benchTarget{base: "http://" + addr, admin: admin, stop: stop, cpu: func() time.Duration {
+		return procCPU(cmd.Process.Pid)
+	}}, nil
+}
+
+// procCPU reads a process's user and system CPU time from /proc (Linux);
+// 0 when it cannot.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses: state is
+	// field 3, utime 14 and stime 15, in clock ticks (100 per second).
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = randRead(b)
+	return hex.EncodeToString(b)
 }
 
 func rateStr(r int) string {

@@ -18,7 +18,6 @@ import (
 // options are the serve flags; every flag has a HOOKLINE_* environment twin
 // (--smtp-host ↔ HOOKLINE_SMTP_HOST). A flag given on the command line wins.
 type options struct {
-	groupWait          time.Duration // SQLite writer's group wait (bench only: 0 is the default)
 	Addr               string
 	DB                 string
 	DataDir            string

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -63,7 +64,7 @@ func openStore(ctx context.Context, o *options) (store.Store, error) {
 	if o.isPostgres() {
 		return postgres.Open(ctx, o.DB, postgres.Options{})
 	}
-	return sqlite.Open(ctx, strings.TrimPrefix(o.DB, "sqlite://"), sqlite.Options{Synchronous: strings.ToUpper(o.SQLiteSynchronous), GroupWait: o.groupWait})
+	return sqlite.Open(ctx, strings.TrimPrefix(o.DB, "sqlite://"), sqlite.Options{Synchronous: strings.ToUpper(o.SQLiteSynchronous)})
 }
 
 func newLogger(level string) *slog.Logger {
@@ -72,12 +73,27 @@ func newLogger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
+// gcPercent is the Go GC target hookline runs with unless GOGC is set.
+// hookline's live heap is small (tens of MB) and allocation-heavy per event:
+// at Go's default of 100, `hookline bench` measured 281µs of server CPU per
+// event, 50µs of it collecting garbage; at 400, 231µs and 4,770 events/s
+// against 4,050, for about 18 MB more memory (46 MB → 64 MB resident).
+const gcPercent = 400
+
+// tuneGC applies gcPercent when the operator has not chosen with GOGC.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
 func serve(args []string, stdout *os.File, getenv func(string) string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o, err := parseOptions(fs, args, getenv)
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	log := newLogger(o.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

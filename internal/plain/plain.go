@@ -91,6 +91,51 @@ func Value(v any) (out any, ok bool) {
 	return roundTrip(v)
 }
 
+// Is reports, without allocating, whether v is made of plain JSON values
+// only, so that Value would return an equal copy of it.
+func Is(v any) bool {
+	switch v := v.(type) {
+	case nil, bool:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case float64:
+		return v == v && v <= maxFloat && v >= -maxFloat
+	case map[string]any:
+		if v == nil { // JSON makes it an untyped nil
+			return false
+		}
+		for k, e := range v {
+			if !utf8.ValidString(k) || !Is(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if v == nil {
+			return false
+		}
+		for _, e := range v {
+			if !Is(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Own returns m made plain: m itself when it is plain already (Is), else a
+// plain copy. Unlike Map it does not copy a plain m: use it for values
+// nobody changes after.
+func Own(m map[string]any) map[string]any {
+	if Is(m) {
+		return m
+	}
+	out, _ := Map(m)
+	return out
+}
+
 // Map is Value for a map: nil stays nil.
 func Map(m map[string]any) (map[string]any, bool) {
 	p, ok := Value(m)

@@ -51,6 +51,32 @@ func TestValueMatchesJSONRoundTrip(t *testing.T) {
 	}
 }
 
+func TestIs(t *testing.T) {
+	yes := []any{nil, true, "x", 1.5, map[string]any{"a": []any{1.0, "b", nil, map[string]any{}}}}
+	no := []any{[]any(nil), map[string]any(nil), 1, int64(2), "bad \xff", math.NaN(), []string{"x"}, map[string]any{"n": 1}, []any{json.Number("1")},
+		map[string]any{"bad\xffkey": 1.0}, map[string]string{}, struct{}{}}
+	for _, v := range yes {
+		if !Is(v) {
+			t.Errorf("Is(%#v) = false", v)
+		}
+		if got, _ := Value(v); !reflect.DeepEqual(got, v) {
+			t.Errorf("Is(%#v) but Value changes it to %#v", v, got)
+		}
+	}
+	for _, v := range no {
+		if Is(v) {
+			t.Errorf("Is(%#v) = true", v)
+		}
+	}
+	m := map[string]any{"a": 1.0}
+	if got := Own(m); reflect.ValueOf(got).Pointer() != reflect.ValueOf(m).Pointer() {
+		t.Error("Own copied a plain map")
+	}
+	if got := Own(map[string]any{"a": 1}); got["a"] != 1.0 {
+		t.Errorf("Own left an int: %#v", got)
+	}
+}
+
 func TestValueDoesNotShare(t *testing.T) {
 	in := map[string]any{"a": map[string]any{"b": []any{1.0}}}
 	out, _ := Map(in)
@@ -85,6 +111,9 @@ func FuzzValue(f *testing.F) {
 		got, ok := Value(v)
 		if !ok {
 			t.Fatalf("Value refused %#v", v)
+		}
+		if !Is(got) {
+			t.Fatalf("Value gave %#v, which Is calls not plain", got)
 		}
 		if w := want(t, v); !reflect.DeepEqual(got, w) {
 			t.Fatalf("Value = %#v, JSON round trip gives %#v", got, w)

@@ -322,12 +322,14 @@ func anySucceeded(rs []hook.ActionResult) bool {
 
 // plainMap and plainValue turn action outputs into plain JSON values so they
 // can be redacted and stored; what JSON cannot encode is kept as it is.
-func plainMap(m map[string]any) map[string]any {
-	out, _ := plain.Map(m)
-	return out
-}
+// An output that is plain already is kept, not copied: the executor is done
+// with it.
+func plainMap(m map[string]any) map[string]any { return plain.Own(m) }
 
 func plainValue(v any) any {
+	if plain.Is(v) {
+		return v
+	}
 	out, _ := plain.Value(v)
 	return out
 }
