@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +31,9 @@ func (e *Engine) Emit(ctx context.Context, ev *hook.Event) (*EmitResult, error) 
 	return rs[0], nil
 }
 
-// EmitBatch stores several events in one transaction: all or none.
+// EmitBatch stores several events in one transaction: all or none. The
+// hooks are matched and the executions built before the transaction, so the
+// database's writer only writes.
 func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResult, error) {
 	for i, ev := range evs {
 		if err := e.prepareEvent(ctx, ev); err != nil {
@@ -42,11 +45,19 @@ func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResul
 			return nil, err
 		}
 	}
+	plans := make([]*eventPlan, len(evs))
+	for i, ev := range evs {
+		p, err := e.planEvent(ctx, e.st, ev)
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+	}
 	var out []*EmitResult
 	err := e.st.Tx(ctx, func(q store.Querier) error {
 		out = out[:0]
-		for _, ev := range evs {
-			r, err := e.EmitTx(ctx, q, ev)
+		for _, p := range plans {
+			r, err := e.storePlan(ctx, q, p)
 			if err != nil {
 				return err
 			}
@@ -98,6 +109,7 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 	if err != nil {
 		return invalid("data", "must be a JSON object")
 	}
+	ev.DataJSON = b
 	if len(b) > e.cfg.MaxEventBytes {
 		return &Error{Kind: KindTooLarge, Field: "data", Msg: "event data is larger than " + itoa(e.cfg.MaxEventBytes) + " bytes"}
 	}
@@ -114,17 +126,28 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 // EmitTx stores a prepared event and its executions inside the caller's
 // transaction (records use it so a write and its event commit together).
 func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*EmitResult, error) {
+	p, err := e.planEvent(ctx, q, ev)
+	if err != nil {
+		return nil, err
+	}
+	return e.storePlan(ctx, q, p)
+}
+
+// eventPlan is a prepared event with the executions it causes, built and
+// encoded, ready to be written.
+type eventPlan struct {
+	ev  *hook.Event
+	now time.Time
+	xs  []*hook.Execution
+}
+
+// planEvent matches ev's hooks through q and builds their executions.
+func (e *Engine) planEvent(ctx context.Context, q store.Querier, ev *hook.Event) (*eventPlan, error) {
 	now := e.now().UTC()
 	if ev.ID == "" {
 		ev.ID = e.ids.next(prefixEvent, now)
 	}
-	id, inserted, err := q.EventInsert(ctx, ev)
-	if err != nil {
-		return nil, err
-	}
-	if !inserted {
-		return &EmitResult{EventID: id, Duplicate: true}, nil
-	}
+	p := &eventPlan{ev: ev, now: now}
 	owners, err := e.accts.ancestors(ctx, q, ev.AccountID)
 	if err != nil {
 		return nil, err
@@ -138,7 +161,7 @@ func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*
 		return nil, err
 	}
 	base := eventContext(ev, acc)
-	var xs []*hook.Execution
+	var baseJSON []byte
 	for _, h := range hooks {
 		if h.Trigger.Collection != "" && h.Trigger.Collection != ev.Collection {
 			continue
@@ -146,16 +169,42 @@ func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*
 		if len(h.Roles) > 0 && (ev.Actor == nil || !slices.Contains(h.Roles, ev.Actor.Role)) {
 			continue
 		}
+		if baseJSON == nil {
+			if baseJSON, err = json.Marshal(base); err != nil {
+				return nil, fmt.Errorf("encode execution context: %w", err)
+			}
+		}
 		x := e.newExecution(h, hook.TriggerEvent, base, ev.Depth, now)
+		x.ContextJSON = baseJSON
 		x.EventID = ev.ID
-		x.Seq = len(xs)
+		x.Seq = len(p.xs)
 		e.refuseTooDeep(x)
-		xs = append(xs, x)
+		p.xs = append(p.xs, x)
 	}
-	if len(xs) == 0 {
-		return &EmitResult{EventID: ev.ID}, nil
+	return p, nil
+}
+
+// storePlan writes a planned event and, unless it is a duplicate, its
+// executions; those due now go in already claimed by idle workers.
+func (e *Engine) storePlan(ctx context.Context, q store.Querier, p *eventPlan) (*EmitResult, error) {
+	id, inserted, err := q.EventInsert(ctx, p.ev)
+	if err != nil {
+		return nil, err
 	}
-	pre, queued := e.preclaim(xs, now)
+	if !inserted {
+		return &EmitResult{EventID: id, Duplicate: true}, nil
+	}
+	if len(p.xs) == 0 {
+		return &EmitResult{EventID: p.ev.ID}, nil
+	}
+	// Copies, so that a transaction run again (PostgreSQL retries) starts
+	// from the plan, not from what a preclaim made of it.
+	xs := make([]*hook.Execution, len(p.xs))
+	for i, x := range p.xs {
+		c := *x
+		xs[i] = &c
+	}
+	pre, queued := e.preclaim(xs, p.now)
 	if err := q.ExecutionInsert(ctx, xs...); err != nil {
 		for range pre {
 			e.queue.Release()
@@ -168,7 +217,7 @@ func (e *Engine) EmitTx(ctx context.Context, q store.Querier, ev *hook.Event) (*
 			return nil, err
 		}
 	}
-	res := &EmitResult{EventID: ev.ID}
+	res := &EmitResult{EventID: p.ev.ID}
 	for _, x := range xs {
 		res.ExecutionIDs = append(res.ExecutionIDs, x.ID)
 	}

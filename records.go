@@ -131,6 +131,10 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 	if err := e.prepareEvent(ctx, ev); err != nil {
 		return nil, err
 	}
+	plan, err := e.planEvent(ctx, e.st, ev) // outside the writer
+	if err != nil {
+		return nil, err
+	}
 	err = e.st.Tx(ctx, func(q store.Querier) error {
 		col, err := q.CollectionGet(ctx, accountID, collection)
 		if err != nil {
@@ -145,7 +149,7 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 		if err := q.RecordInsert(ctx, r); err != nil {
 			return err
 		}
-		_, err = e.EmitTx(ctx, q, ev)
+		_, err = e.storePlan(ctx, q, plan)
 		return err
 	})
 	if err != nil {

@@ -38,6 +38,9 @@ type Event struct {
 	IdempotencyKey string         `json:"idempotency_key,omitempty"`
 	// Depth counts the hook runs that caused this event (0 for outside events).
 	Depth int `json:"depth"`
+	// DataJSON, when set, is Data encoded already (the engine encodes it once
+	// to check its size); stores write it instead of encoding Data again.
+	DataJSON []byte `json:"-"`
 }
 
 // Actor is who caused an event: an API key, or a user of the host application.

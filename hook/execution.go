@@ -48,6 +48,9 @@ type Execution struct {
 	LeaseToken        string         `json:"-"`
 	Debug             bool           `json:"-"`
 	WaitForCompletion bool           `json:"-"`
+	// ContextJSON, when set, is Context encoded already (the executions of
+	// one event share it); stores write it instead of encoding Context.
+	ContextJSON []byte `json:"-"`
 }
 
 // Done reports whether the execution reached a final status.

@@ -17,7 +17,12 @@ var eventCols = []string{"id", "account_id", "type", "collection", "data", "acto
 // PostgreSQL transaction usable.
 func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted bool, err error) {
 	var enc jsonEnc
-	data := enc.str("event data", e.Data)
+	var data string
+	if e.DataJSON != nil {
+		data = string(e.DataJSON)
+	} else {
+		data = enc.str("event data", e.Data)
+	}
 	var actor sql.NullString
 	if e.Actor != nil {
 		actor = sql.NullString{String: enc.str("event actor", e.Actor), Valid: true}

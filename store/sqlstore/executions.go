@@ -62,8 +62,16 @@ func nullBool(b *bool) sql.NullBool {
 
 func executionArgs(x *hook.Execution) ([]any, error) {
 	var e jsonEnc
-	ctxJSON := e.str("execution context", x.Context)
-	results := e.str("execution results", x.Results)
+	var ctxJSON string
+	if x.ContextJSON != nil {
+		ctxJSON = string(x.ContextJSON)
+	} else {
+		ctxJSON = e.str("execution context", x.Context)
+	}
+	results := "[]"
+	if x.Results == nil || len(x.Results) > 0 {
+		results = e.str("execution results", x.Results)
+	}
 	if e.err != nil {
 		return nil, e.err
 	}

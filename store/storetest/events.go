@@ -47,6 +47,14 @@ func testEvents(e *env) {
 		e.must(err)
 		e.equal("plain event", got, plain)
 	}
+	// Data encoded already is stored as given (and read back as Data).
+	pre := &hook.Event{ID: e.id("ev"), Type: "30552", AccountID: a.ID, OccurredAt: t0,
+		Data: map[string]any{"n": 1.0}, DataJSON: []byte(`{"n":1}`)}
+	_, _, err = e.s.EventInsert(e.ctx, pre)
+	e.must(err)
+	got, err = e.s.EventGet(e.ctx, pre.ID)
+	e.must(err)
+	e.equal("pre-encoded data", got.Data, pre.Data)
 	_, _, err = e.s.EventInsert(e.ctx, &hook.Event{ID: ev.ID, Type: "x", AccountID: a.ID, OccurredAt: t0})
 	e.isErr(err, store.ErrConflict)
 	_, _, err = e.s.EventInsert(e.ctx, &hook.Event{ID: e.id("ev"), Type: "x", AccountID: "acc_missing", OccurredAt: t0})

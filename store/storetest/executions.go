@@ -43,11 +43,21 @@ func testExecutions(e *env) {
 	}
 	e.must(e.s.ExecutionInsert(e.ctx)) // nothing to insert
 
+	// A context encoded already is stored as given; no results stay [].
+	pre := e.newExecution(a.ID, h.ID, t0)
+	pre.Context, pre.ContextJSON = map[string]any{"n": 2.0}, []byte(`{"n":2}`)
+	pre.Results = []hook.ActionResult{}
+	e.must(e.s.ExecutionInsert(e.ctx, pre))
+	got, err := e.s.ExecutionGet(e.ctx, pre.ID)
+	e.must(err)
+	e.equal("pre-encoded context", got.Context, pre.Context)
+	e.equal("no results", got.Results, pre.Results)
+
 	// A batch with one conflict writes nothing.
 	x1, x2 := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
 	x2.ID = full.ID
 	e.isErr(e.s.ExecutionInsert(e.ctx, x1, x2), store.ErrConflict)
-	_, err := e.s.ExecutionGet(e.ctx, x1.ID)
+	_, err = e.s.ExecutionGet(e.ctx, x1.ID)
 	e.isErr(err, store.ErrNotFound)
 	_, err = e.s.ExecutionGet(e.ctx, "ex_missing")
 	e.isErr(err, store.ErrNotFound)
@@ -57,7 +67,7 @@ func testExecutions(e *env) {
 	many := e.executions(a.ID, h.ID, t0, 75)
 	xs, err := e.s.ExecutionList(e.ctx, store.ExecutionFilter{Page: store.Page{Limit: 500}})
 	e.must(err)
-	e.equal("listed", len(xs), 77)
+	e.equal("listed", len(xs), 78)
 	e.equal("newest first", xs[0].ID, many[len(many)-1].ID)
 }
 
