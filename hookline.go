@@ -141,7 +141,7 @@ func (e *Engine) outboundClient() *http.Client {
 	if e.cfg.HTTPClient != nil {
 		return e.cfg.HTTPClient
 	}
-	return netguard.NewClient(netguard.Options{Allow: e.cfg.AllowNet, Timeout: 60 * time.Second})
+	return netguard.NewClient(netguard.Options{Allow: e.cfg.AllowNet, Timeout: 60 * time.Second, IdleConnsPerHost: e.cfg.Workers})
 }
 
 func (e *Engine) defaultActions() *action.Registry {

@@ -60,6 +60,12 @@ type Options struct {
 	// Timeout bounds a whole request, redirects and body included (zero: no
 	// client-wide limit; callers bound requests with their context).
 	Timeout time.Duration
+	// IdleConnsPerHost is how many kept-alive connections to one host are
+	// kept for reuse (default 10). Set it to the number of requests that
+	// may run at once: a webhook endpoint often takes all of them, and
+	// every connection beyond it is closed after one request and dialled
+	// anew for the next.
+	IdleConnsPerHost int
 }
 
 // ParseAllow parses a comma-separated list of CIDR prefixes or bare IP
@@ -183,6 +189,9 @@ func Reason(a netip.Addr) string {
 // instead of the destination's.
 func NewClient(o Options) *http.Client {
 	g := newGuard(o.Allow)
+	if o.IdleConnsPerHost <= 0 {
+		o.IdleConnsPerHost = 10
+	}
 	dialer := &net.Dialer{
 		Timeout:   30 * time.Second,
 		KeepAlive: 30 * time.Second,
@@ -194,8 +203,8 @@ func NewClient(o Options) *http.Client {
 			return dialer.DialContext(ctx, network, addr)
 		},
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   10,
+		MaxIdleConns:          max(100, o.IdleConnsPerHost),
+		MaxIdleConnsPerHost:   o.IdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -266,4 +267,68 @@ func TestMetadataRefusedFast(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestConnectionsReused: as many requests at once as IdleConnsPerHost keep
+// their connections for the next ones; with fewer kept, the surplus is
+// dialled again every round.
+func TestConnectionsReused(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		idle     int
+		wantDial func(dials int) bool
+		want     string
+	}{
+		{idle: n, wantDial: func(d int) bool { return d == n }, want: "exactly 20"},
+		{idle: 5, wantDial: func(d int) bool { return d >= n+2*(n-5) }, want: "at least 50"},
+	} {
+		var mu sync.Mutex
+		dials := 0
+		arrived := make(chan struct{}, n)
+		release := make(chan struct{})
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			io.WriteString(w, "ok")
+		}))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				mu.Lock()
+				dials++
+				mu.Unlock()
+			}
+		}
+		srv.Start()
+		c := NewClient(Options{Allow: mustAllow(t, "127.0.0.0/8"), Timeout: 5 * time.Second, IdleConnsPerHost: tc.idle})
+		for range 3 { // rounds of n requests held open together
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := get(c, srv.URL); err != nil {
+						errs <- err
+					}
+				}()
+			}
+			for range n {
+				<-arrived
+			}
+			for range n {
+				release <- struct{}{}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+		}
+		srv.Close()
+		mu.Lock()
+		if !tc.wantDial(dials) {
+			t.Errorf("IdleConnsPerHost %d: %d connections for 3 rounds of %d, want %s", tc.idle, dials, n, tc.want)
+		}
+		mu.Unlock()
+	}
 }
