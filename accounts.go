@@ -203,6 +203,7 @@ func (e *Engine) accountWrite(ctx context.Context, fn func(q store.Querier) erro
 		return q.Notify(ctx, store.TopicAccounts, "")
 	})
 	e.accts.invalidate()
+	e.collections.invalidate() // an account's deletion takes its collections
 	return err
 }
 

@@ -52,11 +52,13 @@ type Engine struct {
 	accts   accountCache
 	// eventTypes is the hookable-event registry, checked on every emit.
 	eventTypes *snapshot[eventTypeSet]
-	secrets    *secretCache
-	schemas    *schemaCache
-	keys       *keyCache
-	aead       cipher.AEAD
-	limiter    *rateLimiter
+	// collections are the collections records were written to lately.
+	collections *collectionCache
+	secrets     *secretCache
+	schemas     *schemaCache
+	keys        *keyCache
+	aead        cipher.AEAD
+	limiter     *rateLimiter
 	// sdkLimiter bounds browser SDK events per publishable key.
 	sdkLimiter *rateLimiter
 	waiters    *waiters
@@ -91,19 +93,20 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		ids:        newIDGen(),
-		rules:      rule.NewCache(cfg.Expr, 10000),
-		hooks:      newHookIndex(),
-		accts:      newAccountCache(),
-		eventTypes: newSnapshot(loadEventTypeSet),
-		secrets:    newSecretCache(),
-		schemas:    newSchemaCache(),
-		keys:       newKeyCache(),
-		aead:       aead,
-		limiter:    newRateLimiter(cfg.EventsPerSecond),
-		sdkLimiter: newRateLimiter(SDKKeyRate),
-		waiters:    newWaiters(),
-		Metrics:    newMetrics(),
+		ids:         newIDGen(),
+		rules:       rule.NewCache(cfg.Expr, 10000),
+		hooks:       newHookIndex(),
+		accts:       newAccountCache(),
+		eventTypes:  newSnapshot(loadEventTypeSet),
+		collections: newCollectionCache(),
+		secrets:     newSecretCache(),
+		schemas:     newSchemaCache(),
+		keys:        newKeyCache(),
+		aead:        aead,
+		limiter:     newRateLimiter(cfg.EventsPerSecond),
+		sdkLimiter:  newRateLimiter(SDKKeyRate),
+		waiters:     newWaiters(),
+		Metrics:     newMetrics(),
 	}
 	if err := e.st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("hookline: migrate: %w", err)
@@ -180,14 +183,17 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("hookline: already started")
 	}
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes}, func(topic, _ string) {
+	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes, store.TopicCollections}, func(topic, _ string) {
 		switch topic {
 		case store.TopicHooks:
 			e.hooks.invalidate()
 		case store.TopicEventTypes:
 			e.eventTypes.invalidate()
+		case store.TopicCollections:
+			e.collections.invalidate()
 		case store.TopicAccounts:
 			e.accts.invalidate()
+			e.collections.invalidate()
 			e.secrets.invalidate()
 			e.keys.invalidate()
 		}

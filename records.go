@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -86,11 +87,58 @@ func (e *Engine) DeleteCollection(ctx context.Context, p Principal, accountID, n
 	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
 		return err
 	}
-	err := e.st.CollectionDelete(ctx, accountID, name)
+	err := e.st.Tx(ctx, func(q store.Querier) error {
+		if err := q.CollectionDelete(ctx, accountID, name); err != nil {
+			return err
+		}
+		return q.Notify(ctx, store.TopicCollections, "")
+	})
+	e.collections.invalidate()
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("collection")
 	}
 	return err
+}
+
+// collectionCache keeps the collections records are written to, so that a
+// record write does not read its collection. A collection's schema never
+// changes, so only deletions (of a collection, or of its account, on any
+// node) drop entries; a miss is not kept, so a creation needs nothing.
+type collectionCache struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]*store.Collection
+}
+
+func newCollectionCache() *collectionCache {
+	return &collectionCache{m: map[string]*store.Collection{}}
+}
+
+func (c *collectionCache) get(ctx context.Context, q store.Querier, accountID, name string) (*store.Collection, error) {
+	key := accountID + "/" + name
+	c.mu.RLock()
+	col, gen := c.m[key], c.gen
+	c.mu.RUnlock()
+	if col != nil {
+		return col, nil
+	}
+	col, err := q.CollectionGet(ctx, accountID, name)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen { // not deleted while it was read
+		c.m[key] = col
+	}
+	c.mu.Unlock()
+	return col, nil
+}
+
+func (c *collectionCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.m)
+	c.mu.Unlock()
 }
 
 // RecordWrite says who writes a record and why (for the event it emits).
@@ -131,22 +179,29 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 	if err := e.prepareEvent(ctx, ev); err != nil {
 		return nil, err
 	}
-	plan, err := e.planEvent(ctx, e.st, ev) // outside the writer
+	// The collection, the schema check and the hooks are looked up before
+	// the transaction, so the database's writer only writes. A collection's
+	// schema never changes; one deleted meanwhile fails the insert (its
+	// foreign key).
+	col, err := e.collections.get(ctx, e.st, accountID, collection)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("collection")
+		}
+		return nil, err
+	}
+	if err := e.schemas.validateRecord(col.Schema, r.Data); err != nil {
+		return nil, err
+	}
+	plan, err := e.planEvent(ctx, e.st, ev)
 	if err != nil {
 		return nil, err
 	}
 	err = e.st.Tx(ctx, func(q store.Querier) error {
-		col, err := q.CollectionGet(ctx, accountID, collection)
-		if err != nil {
+		if err := q.RecordInsert(ctx, r); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return notFound("collection")
 			}
-			return err
-		}
-		if err := e.schemas.validateRecord(col.Schema, r.Data); err != nil {
-			return err
-		}
-		if err := q.RecordInsert(ctx, r); err != nil {
 			return err
 		}
 		_, err = e.storePlan(ctx, q, plan)

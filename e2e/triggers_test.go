@@ -266,3 +266,49 @@ func TestCollectionSchema(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectionRecreated: a record write after its collection was deleted
+// answers 404, and after it was created again with a schema the new schema
+// holds — on this node at once, on another node sharing PostgreSQL as soon
+// as the notification arrives.
+func TestCollectionRecreated(t *testing.T) {
+	schema := map[string]any{"type": "object", "required": []any{"customer"}}
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders"})
+		s.must(201, "POST", "/api/v1/collections/orders/records", map[string]any{"total": 1})
+		s.must(204, "DELETE", "/api/v1/collections/orders", nil)
+		if r := s.do("POST", "/api/v1/collections/orders/records", s.Admin, map[string]any{"total": 2}); r.Status != 404 {
+			t.Fatalf("record into a deleted collection: %d %s, want 404", r.Status, r.Raw)
+		}
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders", "schema": schema})
+		if r := s.do("POST", "/api/v1/collections/orders/records", s.Admin, map[string]any{"total": 3}); r.Status != 422 {
+			t.Fatalf("record breaking the new schema: %d %s, want 422", r.Status, r.Raw)
+		}
+	})
+	t.Run("postgres two nodes", func(t *testing.T) {
+		url := pgURL(t)
+		a := start(t, openPG(t, url))
+		b := start(t, openPG(t, url))
+		post := func(s *server, body map[string]any) resp {
+			return s.do("POST", "/api/v1/collections/orders/records", a.Admin, body)
+		}
+		a.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders"})
+		if r := post(b, map[string]any{"total": 1}); r.Status != 201 { // b knows the collection now
+			t.Fatalf("write on b: %d %s", r.Status, r.Raw)
+		}
+		a.must(204, "DELETE", "/api/v1/collections/orders", nil)
+		a.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders", "schema": schema})
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			r := post(b, map[string]any{"total": 2})
+			if r.Status == 422 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("b still writes with the deleted collection's schema: %d %s", r.Status, r.Raw)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}

@@ -20,11 +20,12 @@ var (
 
 // Topics for Notify/Listen.
 const (
-	TopicExecutions = "hookline_executions"  // new executions are ready
-	TopicHooks      = "hookline_hooks"       // hooks changed: drop caches
-	TopicAccounts   = "hookline_accounts"    // accounts or keys changed
-	TopicEventTypes = "hookline_event_types" // hookable events registered or removed
-	TopicJobs       = "hookline_jobs"        // jobs are ready
+	TopicExecutions  = "hookline_executions"  // new executions are ready
+	TopicHooks       = "hookline_hooks"       // hooks changed: drop caches
+	TopicAccounts    = "hookline_accounts"    // accounts or keys changed
+	TopicEventTypes  = "hookline_event_types" // hookable events registered or removed
+	TopicCollections = "hookline_collections" // a collection was deleted
+	TopicJobs        = "hookline_jobs"        // jobs are ready
 )
 
 // Store is a storage driver.

@@ -85,6 +85,8 @@ func testCollectionsRecords(e *env) {
 	e.must(e.s.RecordInsert(e.ctx, &store.Record{ID: recs[0].ID, AccountID: a.ID, Collection: "carts", CreatedAt: t0, UpdatedAt: t0}))
 	e.must(e.s.RecordInsert(e.ctx, &store.Record{ID: recs[0].ID, AccountID: b.ID, Collection: "orders", CreatedAt: t0, UpdatedAt: t0}))
 	e.isErr(e.s.RecordInsert(e.ctx, &store.Record{ID: recs[0].ID, AccountID: a.ID, Collection: "orders", CreatedAt: t0, UpdatedAt: t0}), store.ErrConflict)
+	// No such collection: the foreign key refuses it (the engine relies on it).
+	e.isErr(e.s.RecordInsert(e.ctx, &store.Record{ID: e.id("rec"), AccountID: a.ID, Collection: "nowhere", CreatedAt: t0, UpdatedAt: t0}), store.ErrNotFound)
 	e.isErr(e.s.RecordInsert(e.ctx, &store.Record{ID: "r", AccountID: a.ID, Collection: "none", CreatedAt: t0, UpdatedAt: t0}), store.ErrNotFound)
 
 	r, err := e.s.RecordGet(e.ctx, a.ID, "orders", recs[1].ID)
