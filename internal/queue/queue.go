@@ -1,9 +1,11 @@
 // Package queue is hookline's durable execution queue. Executions are rows in
-// the engine's own tables (inserted in the same transaction as their event);
-// the queue claims due rows in batches under a lease, hands them to a fixed
-// pool of workers, keeps the leases of running work alive, rescues rows whose
-// node died, and wakes on in-process and cross-node notifications with a
-// polling fallback.
+// the engine's own tables (inserted in the same transaction as their event).
+// An execution due now that finds a worker idle is preclaimed: inserted
+// already leased to this node and handed to the worker when its transaction
+// commits. Everything else is claimed: due rows in batches under a lease,
+// handed to a fixed pool of workers. The queue keeps the leases of running
+// work alive, rescues rows whose node died, and wakes on in-process and
+// cross-node notifications with a polling fallback.
 package queue
 
 import (
