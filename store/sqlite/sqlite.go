@@ -93,6 +93,7 @@ type Store struct {
 	rcache *sqlstore.StmtCache
 
 	reqs      chan *request
+	carry     *request     // writer goroutine only: a maintenance request taken early
 	mu        sync.RWMutex // held (read) while sending on reqs; Close takes it to close reqs
 	closed    bool
 	closing   chan struct{}

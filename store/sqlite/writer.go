@@ -94,6 +94,9 @@ func (s *Store) do(ctx context.Context, raw func() error) error {
 // the last group held several requests, the writer waits up to GroupWait
 // until as many are queued again; with one caller at a time it never
 // waits.
+//
+// And requests that arrive while a group's statements run join that group
+// before its COMMIT, rather than wait a whole commit for the next one.
 func (s *Store) writer() {
 	defer close(s.writerOut)
 	group := make([]*request, 0, s.opts.MaxGroup)
@@ -104,10 +107,15 @@ func (s *Store) writer() {
 		// Let the callers answered last time queue their next request
 		// before the group is taken: bigger groups, fewer commits. A yield,
 		// not a wait: with nobody runnable it returns at once.
-		runtime.Gosched()
-		r, ok := <-s.reqs
-		if !ok {
-			return
+		var r *request
+		if s.carry != nil { // a maintenance request met while a group was open
+			r, s.carry = s.carry, nil
+		} else {
+			runtime.Gosched()
+			var ok bool
+			if r, ok = <-s.reqs; !ok {
+				return
+			}
 		}
 		group = append(group[:0], r)
 		closed := s.fill(&group, s.opts.MaxGroup)
@@ -139,13 +147,34 @@ func (s *Store) writer() {
 			if r.raw == nil {
 				continue
 			}
-			s.commitGroup(group[start:i])
+			s.commitGroup(group[start:i], false)
 			if r.state.CompareAndSwap(queued, started) {
 				r.done <- r.raw()
 			}
 			start = i + 1
 		}
-		s.commitGroup(group[start:])
+		s.commitGroup(group[start:], true)
+	}
+}
+
+// lateJoiner takes a transaction request queued meanwhile, or nil. A
+// maintenance request it meets is kept for the writer's next round.
+func (s *Store) lateJoiner() *request {
+	if s.carry != nil {
+		return nil
+	}
+	select {
+	case r, ok := <-s.reqs:
+		if !ok {
+			return nil
+		}
+		if r.raw != nil {
+			s.carry = r
+			return nil
+		}
+		return r
+	default:
+		return nil
 	}
 }
 
@@ -201,24 +230,43 @@ func (w wdb) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 // them side by side first; only if one fails are they run again, each in
 // its own savepoint, so the failing one does not take its neighbours down.
 // (Failures are rare, and a savepoint per request costs two statements.)
-func (s *Store) commitGroup(group []*request) {
+// With late set, requests queued while the group runs join it.
+func (s *Store) commitGroup(group []*request, late bool) {
 	live := group[:0:0]
 	for _, r := range group {
-		if !r.state.CompareAndSwap(queued, started) {
-			continue // the caller gave up; nobody waits
+		if r.start() {
+			live = append(live, r)
 		}
-		if err := r.ctx.Err(); err != nil {
-			r.done <- err
-			continue
+	}
+	if len(live) == 0 && !late {
+		return
+	}
+	if len(live) == 0 { // all gave up; someone may be waiting behind them
+		r := s.lateJoiner()
+		for r != nil && !r.start() {
+			r = s.lateJoiner()
+		}
+		if r == nil {
+			return
 		}
 		live = append(live, r)
 	}
-	if len(live) == 0 {
-		return
+	if ok, all := s.commitTogether(live, late); !ok {
+		s.commitIsolated(all)
 	}
-	if !s.commitTogether(live) {
-		s.commitIsolated(live)
+}
+
+// start moves a queued request to started; false when its caller gave up
+// (it is answered here if its ctx ended).
+func (r *request) start() bool {
+	if !r.state.CompareAndSwap(queued, started) {
+		return false // the caller gave up; nobody waits
 	}
+	if err := r.ctx.Err(); err != nil {
+		r.done <- err
+		return false
+	}
+	return true
 }
 
 func (s *Store) exec(q string) error {
@@ -234,31 +282,40 @@ func (s *Store) failAll(live []*request, err error) {
 	}
 }
 
-// commitTogether runs live in one transaction without savepoints. It
-// reports false, having rolled back and answered nobody, when one of
-// several requests failed.
-func (s *Store) commitTogether(live []*request) bool {
+// commitTogether runs live in one transaction without savepoints, and
+// with late set also the requests that queue up meanwhile. It reports
+// false, having rolled back and answered nobody, when one of several
+// requests failed; all is every request it took.
+func (s *Store) commitTogether(live []*request, late bool) (ok bool, all []*request) {
 	if err := s.exec("BEGIN IMMEDIATE"); err != nil {
 		s.failAll(live, fmt.Errorf("sqlite: begin: %w", err))
-		return true
+		return true, live
 	}
 	db := wdb{c: s.wcache, pool: s.rdb}
-	for i, r := range live {
-		if r.err = s.run(r, db); r.err == nil {
-			continue
+	for i := 0; i < len(live); i++ {
+		r := live[i]
+		if r.err = s.run(r, db); r.err != nil {
+			_ = s.exec("ROLLBACK")
+			if len(live) == 1 {
+				r.done <- r.err
+				return true, live
+			}
+			for _, r := range live[:i+1] { // what they did is undone: forget it
+				r.abandonAttempt()
+			}
+			return false, live
 		}
-		_ = s.exec("ROLLBACK")
-		if len(live) == 1 {
-			r.done <- r.err
-			return true
+		if i == len(live)-1 && late && len(live) < s.opts.MaxGroup {
+			for next := s.lateJoiner(); next != nil; next = s.lateJoiner() {
+				if next.start() {
+					live = append(live, next)
+					break
+				}
+			}
 		}
-		for _, r := range live[:i+1] { // what they did is undone: forget it
-			r.abandonAttempt()
-		}
-		return false
 	}
 	s.commit(live)
-	return true
+	return true, live
 }
 
 // commitIsolated runs each request of live in its own savepoint.

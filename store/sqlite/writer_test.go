@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -89,5 +90,42 @@ func TestReopen(t *testing.T) {
 	}
 	if _, err := s.AccountGet(ctx, "acc_1"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMaintenanceAmongTransactions: maintenance work (Migrate runs outside
+// any transaction, on the writer) queued among many transactions runs, in
+// its turn, and every transaction around it commits.
+func TestMaintenanceAmongTransactions(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, sqlite.Options{})
+	const n, m = 300, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, n+m)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.MetaSet(ctx, fmt.Sprintf("k%03d", i), "v")
+		}()
+		if i%(n/m) == 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.Migrate(ctx)
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if v, err := s.MetaGet(ctx, fmt.Sprintf("k%03d", i)); err != nil || v != "v" {
+			t.Fatalf("k%03d: %q, %v", i, v, err)
+		}
 	}
 }
