@@ -104,7 +104,15 @@ func (e *Engine) Authenticate(ctx context.Context, token string) (Principal, err
 		return Principal{}, err
 	}
 	p := Principal{KeyID: k.ID, AccountID: k.AccountID, Role: k.Role, Origins: k.Origins}
-	e.keys.put(h, p, e.now())
+	now := e.now()
+	e.keys.put(h, p, now)
+	// last_used_at is kept to the minute: a key is read from the database at
+	// most once per cache period, and written at most once a minute.
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= time.Minute {
+		if err := e.st.KeyTouch(ctx, k.ID, now.UTC()); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+			e.log.Warn("record key use", "key", k.ID, "err", err)
+		}
+	}
 	return p, nil
 }
 

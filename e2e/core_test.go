@@ -266,6 +266,20 @@ func TestAuthAndTenancy(t *testing.T) {
 			t.Fatalf("tenant A creates a hook: %d %s", hA.Status, hA.Raw)
 		}
 		id := hA.Body["id"].(string)
+		// The key that was just used shows when; the unused one does not.
+		used := map[string]any{}
+		for _, k := range s.must(200, "GET", "/api/v1/accounts/"+a+"/keys", nil)["items"].([]any) {
+			k := k.(map[string]any)
+			used[k["name"].(string)] = k["last_used_at"]
+		}
+		if at, ok := used["a"].(string); !ok {
+			t.Errorf("key a was used but has no last_used_at: %v", used)
+		} else if ts, err := time.Parse(time.RFC3339Nano, at); err != nil || time.Since(ts) > time.Minute {
+			t.Errorf("key a last_used_at %q, want about now", at)
+		}
+		if used["u"] != nil {
+			t.Errorf("key u was never used but has last_used_at %v", used["u"])
+		}
 		for _, c := range []struct{ method, path string }{
 			{"GET", "/api/v1/hooks/" + id}, {"PATCH", "/api/v1/hooks/" + id}, {"DELETE", "/api/v1/hooks/" + id},
 			{"GET", "/api/v1/accounts/" + a}, {"GET", "/api/v1/hooks/" + id + "/executions"},
