@@ -204,15 +204,8 @@ func (e *Engine) CreateAccount(ctx context.Context, p Principal, in AccountInput
 }
 
 func (e *Engine) accountWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	err := e.st.Tx(ctx, func(q store.Querier) error {
-		if err := fn(q); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicAccounts, "")
-	})
-	e.accts.invalidate()
-	e.collections.invalidate() // an account's deletion takes its collections
-	return err
+	return e.cachedWrite(ctx, store.TopicAccounts, fn, e.accts.invalidate,
+		e.collections.invalidate) // an account's deletion takes its collections
 }
 
 // GetAccount returns one account of p's subtree.

@@ -112,14 +112,7 @@ func (e *Engine) DeleteEventType(ctx context.Context, p Principal, accountID, id
 
 // eventTypeWrite changes the registry and marks every node's copy stale.
 func (e *Engine) eventTypeWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	err := e.st.Tx(ctx, func(q store.Querier) error {
-		if err := fn(q); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicEventTypes, "")
-	})
-	e.eventTypes.invalidate()
-	return err
+	return e.cachedWrite(ctx, store.TopicEventTypes, fn, e.eventTypes.invalidate)
 }
 
 // eventTypeSet is every registered hookable event: account -> ids.

@@ -116,14 +116,7 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 }
 
 func (e *Engine) hookWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	err := e.st.Tx(ctx, func(q store.Querier) error {
-		if err := fn(q); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicHooks, "")
-	})
-	e.hooks.invalidate()
-	return err
+	return e.cachedWrite(ctx, store.TopicHooks, fn, e.hooks.invalidate)
 }
 
 // checkInboundUnique refuses a second enabled hook on the same inbound path

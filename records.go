@@ -87,13 +87,9 @@ func (e *Engine) DeleteCollection(ctx context.Context, p Principal, accountID, n
 	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
 		return err
 	}
-	err := e.st.Tx(ctx, func(q store.Querier) error {
-		if err := q.CollectionDelete(ctx, accountID, name); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicCollections, "")
-	})
-	e.collections.invalidate()
+	err := e.cachedWrite(ctx, store.TopicCollections, func(q store.Querier) error {
+		return q.CollectionDelete(ctx, accountID, name)
+	}, e.collections.invalidate)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("collection")
 	}

@@ -62,33 +62,26 @@ func Value(v any) (out any, ok bool) {
 		}
 		return m, true
 	case []any:
-		if v == nil {
-			return nil, true
-		}
-		s := make([]any, len(v))
-		for i, e := range v {
-			p, ok := Value(e)
-			if !ok {
-				return v, false
-			}
-			s[i] = p
-		}
-		return s, true
+		return slice(v)
 	case []string:
-		if v == nil {
-			return nil, true
-		}
-		s := make([]any, len(v))
-		for i, e := range v {
-			p, ok := Value(e)
-			if !ok {
-				return v, false
-			}
-			s[i] = p
-		}
-		return s, true
+		return slice(v)
 	}
 	return roundTrip(v)
+}
+
+func slice[T any](v []T) (any, bool) {
+	if v == nil {
+		return nil, true
+	}
+	s := make([]any, len(v))
+	for i, e := range v {
+		p, ok := Value(e)
+		if !ok {
+			return v, false
+		}
+		s[i] = p
+	}
+	return s, true
 }
 
 // Is reports, without allocating, whether v is made of plain JSON values
