@@ -136,6 +136,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/executions/{id}/replay", h.authed(h.executionReplay))
 
 	m.Handle("GET /admin/events", h.authed(h.eventsPage))
+	m.Handle("GET /admin/jobs", h.authed(h.jobsPage))
 	m.Handle("POST /admin/events", h.authed(h.eventCreate))
 	m.Handle("POST /admin/events/{id}/delete", h.authed(h.eventDelete))
 

@@ -43,7 +43,7 @@ func TestPagesNeedASession(t *testing.T) {
 	for _, path := range []string{
 		"/admin/", "/admin/hooks", "/admin/hooks/new", "/admin/hooks/hk_x", "/admin/hooks/hk_x/test",
 		"/admin/hooks/hk_x/delete", "/admin/executions", "/admin/executions/exe_x", "/admin/events",
-		"/admin/collections", "/admin/collections/orders", "/admin/keys", "/admin/secrets", "/admin/accounts",
+		"/admin/collections", "/admin/collections/orders", "/admin/keys", "/admin/secrets", "/admin/accounts", "/admin/jobs",
 	} {
 		p := b.get(path)
 		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/login") {
@@ -519,5 +519,58 @@ func TestKeyShownOnce(t *testing.T) {
 	}
 	if p := b.post("/admin/keys", url.Values{"name": {""}, "role": {"user"}}); p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("key without a name: %d", p.Status)
+	}
+}
+
+// TestJobsPage: the jobs an enqueue_job action made are listed with their
+// state; a dead one shows its last error; the filters narrow the list; a
+// manager sees them too.
+func TestJobsPage(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	hk := s.mustAPI(201, "POST", "/api/v1/hooks", s.Key, map[string]any{
+		"name": "Nightly report", "enabled": true, "trigger": map[string]any{"type": "manual"},
+		"actions": []any{map[string]any{"type": "enqueue_job", "config": map[string]any{"queue": "reports", "payload": map[string]any{"day": "monday"}}}},
+	})
+	trigger := func() {
+		s.mustAPI(200, "POST", "/api/v1/hooks/"+hk["id"].(string)+"/trigger?wait=10s", s.Key, map[string]any{})
+	}
+	trigger()
+	// Work the job to death: every attempt fails.
+	claimed := s.mustAPI(200, "POST", "/api/v1/jobs/claim", s.Key, map[string]any{"queue": "reports"})["job"].(map[string]any)
+	dead := claimed["id"].(string)
+	for {
+		j := s.mustAPI(200, "POST", "/api/v1/jobs/"+dead+"/fail", s.Key, map[string]any{"error": "printer on fire", "retry_in": "0s"})
+		if j["state"] == "dead" {
+			break
+		}
+		again := s.mustAPI(200, "POST", "/api/v1/jobs/claim", s.Key, map[string]any{"queue": "reports"})["job"].(map[string]any)
+		if again["id"] != dead {
+			t.Fatalf("claimed %v, want the failing job %s again", again["id"], dead)
+		}
+	}
+	trigger() // and one more, waiting for a worker
+
+	b := s.browser()
+	b.login(s.Key)
+	all := b.get("/admin/jobs")
+	if all.Status != 200 || strings.Count(all.Body, "data-job=") != 2 || !strings.Contains(all.Body, `data-state="dead"`) ||
+		!strings.Contains(all.Body, "printer on fire") || !strings.Contains(all.Body, `data-state="available"`) {
+		t.Fatalf("GET /admin/jobs: %d, want both jobs, one dead with its error\n%.3000s", all.Status, all.Body)
+	}
+	if !strings.Contains(all.Body, `href="/admin/jobs"`) {
+		t.Error("an admin's navigation lacks Jobs")
+	}
+	if p := b.get("/admin/jobs?state=dead&queue=reports"); strings.Count(p.Body, "data-job=") != 1 || !strings.Contains(p.Body, dead) {
+		t.Errorf("state=dead: want only %s\n%.2000s", dead, p.Body)
+	}
+	if p := b.get("/admin/jobs?queue=emails"); strings.Contains(p.Body, "data-job=") || !strings.Contains(p.Body, "No jobs match these filters") {
+		t.Errorf("queue=emails: want an empty, filtered list\n%.2000s", p.Body)
+	}
+
+	m := s.browser()
+	m.login(s.keyFor("manager"))
+	if p := m.get("/admin/jobs"); p.Status != 200 || strings.Count(p.Body, "data-job=") != 2 {
+		t.Errorf("GET /admin/jobs as manager: %d\n%.2000s", p.Status, p.Body)
 	}
 }
