@@ -326,6 +326,15 @@ func (e *Engine) ValidateHook(ctx context.Context, p Principal, in *hook.Hook) e
 	return e.validateHook(ctx, h)
 }
 
+// HookStats sums, per hook, the executions p may see created since then.
+func (e *Engine) HookStats(ctx context.Context, p Principal, since time.Time) ([]store.HookStat, error) {
+	ids, err := e.Scope(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return e.st.ExecutionHookStats(ctx, ids, since)
+}
+
 // ExecutionStats counts the executions of p's subtree by status in buckets.
 func (e *Engine) ExecutionStats(ctx context.Context, p Principal, since time.Time, step time.Duration) ([]store.StatBucket, error) {
 	ids, err := e.Scope(ctx, p)

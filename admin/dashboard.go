@@ -11,10 +11,6 @@ import (
 	"github.com/hookline/hookline/store"
 )
 
-// rankScan bounds how many executions of the last 7 days the hook
-// rankings read.
-const rankScan = 5000
-
 type hookRank struct {
 	ID, Name string
 	Runs     int
@@ -29,8 +25,6 @@ type dashboardView struct {
 	Day, Week        *series
 	Hooks, Enabled   int
 	Slowest, Failing []hookRank
-	Scanned          int
-	Capped           bool
 	Recent           []*hook.Execution
 	HookNames        map[string]string
 }
@@ -92,50 +86,20 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	return nil
 }
 
-// rankHooks reads the week's executions (up to rankScan) and ranks hooks by
-// average duration and by failures.
+// rankHooks ranks the hooks by average duration and by failures over the
+// executions since then (summed by the database).
 func (h *Handler) rankHooks(r *http.Request, s *session, v *dashboardView, since time.Time) error {
-	type agg struct {
-		runs, fails, timed int
-		sum, max           int64
+	stats, err := h.e.HookStats(r.Context(), s.p, since)
+	if err != nil {
+		return err
 	}
-	by := map[string]*agg{}
-	cursor := ""
-	for v.Scanned < rankScan {
-		list, err := h.e.ListExecutions(r.Context(), s.p, store.ExecutionFilter{Since: &since, Page: store.Page{Limit: 500, Cursor: cursor}})
-		if err != nil {
-			return err
-		}
-		for _, x := range list {
-			a := by[x.HookID]
-			if a == nil {
-				a = &agg{}
-				by[x.HookID] = a
-			}
-			a.runs++
-			if x.Status == hook.StatusFailed || x.Status == hook.StatusPartial {
-				a.fails++
-			}
-			if x.Done() && x.Status != hook.StatusCancelled {
-				a.timed++
-				a.sum += x.DurationMS
-				a.max = max(a.max, x.DurationMS)
-			}
-		}
-		v.Scanned += len(list)
-		if len(list) < 500 {
-			break
-		}
-		cursor = list[len(list)-1].ID
-	}
-	v.Capped = v.Scanned >= rankScan
 	var ranks []hookRank
-	for id, a := range by {
-		rk := hookRank{ID: id, Name: v.HookName(id), Runs: a.runs, Failures: a.fails, MaxMS: a.max}
-		if a.timed > 0 {
-			rk.AvgMS = a.sum / int64(a.timed)
+	for _, st := range stats {
+		rk := hookRank{ID: st.HookID, Name: v.HookName(st.HookID), Runs: st.Runs, Failures: st.Failures, MaxMS: st.MaxMS}
+		if st.Timed > 0 {
+			rk.AvgMS = st.TotalMS / int64(st.Timed)
 		}
-		rk.FailRate = 100 * a.fails / a.runs
+		rk.FailRate = 100 * st.Failures / st.Runs
 		ranks = append(ranks, rk)
 	}
 	slow := append([]hookRank(nil), ranks...)

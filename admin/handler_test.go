@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -572,5 +573,45 @@ func TestJobsPage(t *testing.T) {
 	m.login(s.keyFor("manager"))
 	if p := m.get("/admin/jobs"); p.Status != 200 || strings.Count(p.Body, "data-job=") != 2 {
 		t.Errorf("GET /admin/jobs as manager: %d\n%.2000s", p.Status, p.Body)
+	}
+}
+
+// TestDashboardRankings: the week's hooks are ranked by duration, and the
+// failing one, with its failures and rate, under "Most failing hooks".
+func TestDashboardRankings(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) }))
+	defer gone.Close()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer ok.Close()
+	mk := func(name, url string) string {
+		return s.mustAPI(201, "POST", "/api/v1/hooks", s.Key, map[string]any{
+			"name": name, "enabled": true, "trigger": map[string]any{"type": "manual"},
+			"actions": []any{map[string]any{"type": "send_webhook", "config": map[string]any{"url": url}}},
+		})["id"].(string)
+	}
+	bad, good := mk("Ping the old CRM", gone.URL), mk("Ping the new CRM", ok.URL)
+	run := func(id, want string) {
+		x := s.mustAPI(200, "POST", "/api/v1/hooks/"+id+"/trigger?wait=10s", s.Key, map[string]any{})
+		if x["status"] != want {
+			t.Fatalf("hook %s ran %v, want %s", id, x["status"], want)
+		}
+	}
+	run(bad, "failed")
+	run(bad, "failed")
+	run(good, "success")
+
+	b := s.browser()
+	b.login(s.Key)
+	p := b.get("/admin/")
+	slow, failing, _ := strings.Cut(p.Body, `id="failing"`)
+	failing, _, _ = strings.Cut(failing, `id="recent"`)
+	if !strings.Contains(slow, "Ping the old CRM") || !strings.Contains(slow, "Ping the new CRM") {
+		t.Errorf("slowest hooks lack a hook that ran:\n%.3000s", slow)
+	}
+	if !strings.Contains(failing, "Ping the old CRM") || strings.Contains(failing, "Ping the new CRM") ||
+		!strings.Contains(failing, "100%") || !strings.Contains(failing, "hook_id="+bad) {
+		t.Errorf("most failing hooks: want only the old CRM, 2 of 2 failed:\n%.3000s", failing)
 	}
 }

@@ -126,6 +126,9 @@ type Querier interface {
 	// since (by created_at); buckets without executions are left out, the
 	// others come in time order.
 	ExecutionStats(ctx context.Context, accountIDs []string, since time.Time, step time.Duration) ([]StatBucket, error)
+	// ExecutionHookStats sums the executions created since then, per hook,
+	// of the given accounts (nil: all).
+	ExecutionHookStats(ctx context.Context, accountIDs []string, since time.Time) ([]HookStat, error)
 
 	// FieldClaim implements first-writer-wins for update_record: it records that
 	// the hook at position seq wrote field of record within event. It returns
@@ -205,6 +208,16 @@ type ExecutionFilter struct {
 type StatBucket struct {
 	Start    time.Time      `json:"start"`
 	ByStatus map[string]int `json:"by_status"`
+}
+
+// HookStat sums one hook's executions: Failures are failed or partial;
+// Timed are the finished ones (not cancelled), whose durations TotalMS and
+// MaxMS sum up.
+type HookStat struct {
+	HookID         string
+	Runs, Failures int
+	Timed          int
+	TotalMS, MaxMS int64
 }
 
 // EventType is a registered hookable event.

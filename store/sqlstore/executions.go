@@ -158,6 +158,24 @@ func (q *Q) ExecutionList(ctx context.Context, f store.ExecutionFilter) ([]*hook
 		executionSelect+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.args, limitOf(f.Page))...)
 }
 
+// ExecutionHookStats implements store.Querier.
+func (q *Q) ExecutionHookStats(ctx context.Context, accountIDs []string, since time.Time) ([]store.HookStat, error) {
+	var w where
+	w.add("created_at >= ?", us(since))
+	w.in("account_id", accountIDs)
+	const timed = `status NOT IN ('pending', 'running', 'cancelled')`
+	return collect(ctx, q, "hook stats", func(r rowScanner) (store.HookStat, error) {
+		var h store.HookStat
+		err := r.Scan(&h.HookID, &h.Runs, &h.Failures, &h.Timed, &h.TotalMS, &h.MaxMS)
+		return h, err
+	}, `SELECT hook_id, COUNT(*),
+			CAST(SUM(CASE WHEN status IN ('failed', 'partial') THEN 1 ELSE 0 END) AS BIGINT),
+			CAST(SUM(CASE WHEN `+timed+` THEN 1 ELSE 0 END) AS BIGINT),
+			CAST(SUM(CASE WHEN `+timed+` THEN duration_ms ELSE 0 END) AS BIGINT),
+			CAST(MAX(CASE WHEN `+timed+` THEN duration_ms ELSE 0 END) AS BIGINT)
+		FROM executions`+w.String()+` GROUP BY hook_id ORDER BY hook_id`, w.args...)
+}
+
 // ExecutionStats implements store.Querier. Buckets without executions are
 // left out; the others come in time order.
 func (q *Q) ExecutionStats(ctx context.Context, accountIDs []string, since time.Time, step time.Duration) ([]store.StatBucket, error) {

@@ -228,3 +228,40 @@ func testExecutionStats(e *env) {
 	e.must(err)
 	e.equal("nothing since", len(got), 0)
 }
+
+func testExecutionHookStats(e *env) {
+	a, b := e.account(""), e.account("")
+	h1, h2, hb := e.hook(a.ID), e.hook(a.ID), e.hook(b.ID)
+	mk := func(accountID, hookID, status string, ms int64, created time.Time) {
+		x := e.newExecution(accountID, hookID, t0)
+		x.Status, x.DurationMS, x.CreatedAt = status, ms, created
+		e.must(e.s.ExecutionInsert(e.ctx, x))
+	}
+	mk(a.ID, h1.ID, hook.StatusSuccess, 100, t0)
+	mk(a.ID, h1.ID, hook.StatusFailed, 300, t0.Add(time.Minute))
+	mk(a.ID, h1.ID, hook.StatusPartial, 50, t0.Add(time.Minute))
+	mk(a.ID, h1.ID, hook.StatusRunning, 999, t0.Add(time.Minute))   // not finished: not timed
+	mk(a.ID, h1.ID, hook.StatusCancelled, 777, t0.Add(time.Minute)) // never ran: not timed
+	mk(a.ID, h1.ID, hook.StatusSuccess, 5000, t0.Add(-time.Second)) // before since
+	mk(a.ID, h2.ID, hook.StatusSkipped, 2, t0.Add(time.Hour))
+	mk(b.ID, hb.ID, hook.StatusFailed, 10, t0)
+
+	want1 := store.HookStat{HookID: h1.ID, Runs: 5, Failures: 2, Timed: 3, TotalMS: 450, MaxMS: 300}
+	want2 := store.HookStat{HookID: h2.ID, Runs: 1, Timed: 1, TotalMS: 2, MaxMS: 2}
+	byID := func(stats []store.HookStat) map[string]store.HookStat {
+		m := map[string]store.HookStat{}
+		for _, s := range stats {
+			m[s.HookID] = s
+		}
+		return m
+	}
+	got, err := e.s.ExecutionHookStats(e.ctx, []string{a.ID}, t0)
+	e.must(err)
+	e.equal("account a", byID(got), map[string]store.HookStat{h1.ID: want1, h2.ID: want2})
+	got, err = e.s.ExecutionHookStats(e.ctx, nil, t0)
+	e.must(err)
+	e.equal("all accounts", byID(got)[hb.ID], store.HookStat{HookID: hb.ID, Runs: 1, Failures: 1, Timed: 1, TotalMS: 10, MaxMS: 10})
+	got, err = e.s.ExecutionHookStats(e.ctx, []string{a.ID}, t0.Add(2*time.Hour))
+	e.must(err)
+	e.equal("nothing since", len(got), 0)
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},
 		{"ExecutionStats", testExecutionStats},
+		{"ExecutionHookStats", testExecutionHookStats},
 		{"Secrets", testSecrets},
 		{"EventTypes", testEventTypes},
 		{"CollectionsRecords", testCollectionsRecords},
