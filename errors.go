@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error kinds the engine returns. httpapi maps each to one status code.
+// Error kinds the engine returns; HTTPStatus maps each to one status code.
 const (
 	KindInvalid     = "invalid"            // 422: a value is wrong; Field names it
 	KindMalformed   = "malformed"          // 400: the request cannot be read
@@ -19,6 +19,34 @@ const (
 	KindUnavailable = "unavailable"        // 503
 	KindMethod      = "method_not_allowed" // 405
 )
+
+// HTTPStatus is the HTTP status of an error kind (500 for an unknown one);
+// the REST API and the admin UI both answer with it.
+func HTTPStatus(kind string) int {
+	switch kind {
+	case KindInvalid:
+		return 422
+	case KindMalformed:
+		return 400
+	case KindNotFound:
+		return 404
+	case KindConflict, KindLimit:
+		return 409
+	case KindTooLarge:
+		return 413
+	case KindRateLimit:
+		return 429
+	case KindForbidden:
+		return 403
+	case KindUnauthed:
+		return 401
+	case KindUnavailable:
+		return 503
+	case KindMethod:
+		return 405
+	}
+	return 500
+}
 
 // Error is an engine error safe to show to a client.
 type Error struct {

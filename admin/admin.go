@@ -212,31 +212,12 @@ func (h *Handler) fragment(name string, d any) (string, error) {
 	return b.String(), nil
 }
 
-// errorStatus maps engine error kinds to statuses (as httpapi does).
-var errorStatus = map[string]int{
-	hookline.KindInvalid:     http.StatusUnprocessableEntity,
-	hookline.KindMalformed:   http.StatusBadRequest,
-	hookline.KindNotFound:    http.StatusNotFound,
-	hookline.KindConflict:    http.StatusConflict,
-	hookline.KindLimit:       http.StatusConflict,
-	hookline.KindTooLarge:    http.StatusRequestEntityTooLarge,
-	hookline.KindRateLimit:   http.StatusTooManyRequests,
-	hookline.KindForbidden:   http.StatusForbidden,
-	hookline.KindUnauthed:    http.StatusUnauthorized,
-	hookline.KindUnavailable: http.StatusServiceUnavailable,
-	hookline.KindMethod:      http.StatusMethodNotAllowed,
-}
-
 // errMessage is the message of err safe to show, and its status.
 func errMessage(err error) (int, string) {
 	var he *hookline.Error
 	switch {
 	case errors.As(err, &he):
-		st := errorStatus[he.Kind]
-		if st == 0 {
-			st = http.StatusInternalServerError
-		}
-		return st, he.Error()
+		return hookline.HTTPStatus(he.Kind), he.Error()
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "Not found."
 	case errors.Is(err, store.ErrConflict):

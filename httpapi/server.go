@@ -104,21 +104,6 @@ func (s *Server) authed(h handlerFunc) http.Handler {
 	})
 }
 
-// errorStatus maps engine error kinds to HTTP statuses.
-var errorStatus = map[string]int{
-	hookline.KindInvalid:     http.StatusUnprocessableEntity,
-	hookline.KindMalformed:   http.StatusBadRequest,
-	hookline.KindNotFound:    http.StatusNotFound,
-	hookline.KindConflict:    http.StatusConflict,
-	hookline.KindLimit:       http.StatusConflict,
-	hookline.KindTooLarge:    http.StatusRequestEntityTooLarge,
-	hookline.KindRateLimit:   http.StatusTooManyRequests,
-	hookline.KindForbidden:   http.StatusForbidden,
-	hookline.KindUnauthed:    http.StatusUnauthorized,
-	hookline.KindUnavailable: http.StatusServiceUnavailable,
-	hookline.KindMethod:      http.StatusMethodNotAllowed,
-}
-
 type errorBody struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -135,7 +120,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	status := http.StatusInternalServerError
 	switch {
 	case errors.As(err, &he):
-		status = errorStatus[he.Kind]
+		status = hookline.HTTPStatus(he.Kind)
 		body.Error.Code, body.Error.Message, body.Error.Field = he.Kind, he.Msg, he.Field
 		if he.Kind == hookline.KindRateLimit {
 			w.Header().Set("Retry-After", strconv.Itoa(max(he.RetryAfter, 1)))
