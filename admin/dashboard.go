@@ -102,37 +102,30 @@ func (h *Handler) rankHooks(r *http.Request, s *session, v *dashboardView, since
 		rk.FailRate = 100 * st.Failures / st.Runs
 		ranks = append(ranks, rk)
 	}
-	slow := append([]hookRank(nil), ranks...)
-	sort.Slice(slow, func(i, j int) bool {
-		if slow[i].AvgMS != slow[j].AvgMS {
-			return slow[i].AvgMS > slow[j].AvgMS
-		}
-		return slow[i].Name < slow[j].Name
-	})
-	if len(slow) > 5 {
-		slow = slow[:5]
-	}
-	for i := range slow {
-		slow[i].Bar = barSVG(float64(slow[i].AvgMS), float64(slow[0].AvgMS), "bar-slow")
-	}
-	var failing []hookRank
-	for _, rk := range ranks {
-		if rk.Failures > 0 {
-			failing = append(failing, rk)
-		}
-	}
-	sort.Slice(failing, func(i, j int) bool {
-		if failing[i].Failures != failing[j].Failures {
-			return failing[i].Failures > failing[j].Failures
-		}
-		return failing[i].Name < failing[j].Name
-	})
-	if len(failing) > 5 {
-		failing = failing[:5]
-	}
-	for i := range failing {
-		failing[i].Bar = barSVG(float64(failing[i].Failures), float64(failing[0].Failures), "st-failed")
-	}
+	slow := top5(ranks, func(r hookRank) int64 { return r.AvgMS }, true, "bar-slow")
+	failing := top5(ranks, func(r hookRank) int64 { return int64(r.Failures) }, false, "st-failed")
 	v.Slowest, v.Failing = slow, failing
 	return nil
+}
+
+// top5 are the five ranks with the highest score (ties by name; a zero
+// score only with keepZero), each with a bar scaled to the first.
+func top5(ranks []hookRank, score func(hookRank) int64, keepZero bool, barClass string) []hookRank {
+	var out []hookRank
+	for _, r := range ranks {
+		if keepZero || score(r) > 0 {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := score(out[i]), score(out[j]); a != b {
+			return a > b
+		}
+		return out[i].Name < out[j].Name
+	})
+	out = out[:min(len(out), 5)]
+	for i := range out {
+		out[i].Bar = barSVG(float64(score(out[i])), float64(score(out[0])), barClass)
+	}
+	return out
 }
