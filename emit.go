@@ -105,6 +105,9 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 	// Hooks see the data as JSON would carry it (numbers are float64…),
 	// whichever way it came in; decoded JSON is kept as it is.
 	ev.Data = plain.Own(ev.Data)
+	if ev.Previous != nil {
+		ev.Previous = plain.Own(ev.Previous)
+	}
 	b, err := json.Marshal(ev.Data)
 	if err != nil {
 		return invalid("data", "must be a JSON object")
@@ -262,10 +265,9 @@ func (e *Engine) afterInsert(q store.Querier, pre []*hook.Execution) {
 				e.queue.Release()
 				continue
 			}
-			// The worker sees the context as a claim would read it back:
-			// JSON types only (eventContext builds it so; it is shared,
-			// read-only, by the executions of one event).
-			x.Context = plain.Own(x.Context)
+			// The context is plain JSON values already, as a claim would
+			// read it back (prepareEvent and eventContext make it so); the
+			// executions of one event share it, read-only.
 			e.queue.Dispatch(x)
 		}
 	})
@@ -291,7 +293,9 @@ func (e *Engine) refuseTooDeep(x *hook.Execution) {
 }
 
 // eventContext is the execution context of an event: what conditions and
-// templates see, stored with each execution.
+// templates see, stored with each execution. For a prepared event it holds
+// plain JSON values only (float64 numbers, []any, …), exactly what a claim
+// reads back, so a preclaimed execution runs on the same values.
 func eventContext(ev *hook.Event, acc *hook.Account) map[string]any {
 	c := map[string]any{
 		"event": map[string]any{
