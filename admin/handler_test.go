@@ -562,8 +562,12 @@ func TestJobsPage(t *testing.T) {
 	if !strings.Contains(all.Body, `href="/admin/jobs"`) {
 		t.Error("an admin's navigation lacks Jobs")
 	}
-	if p := b.get("/admin/jobs?state=dead&queue=reports"); strings.Count(p.Body, "data-job=") != 1 || !strings.Contains(p.Body, dead) {
-		t.Errorf("state=dead: want only %s\n%.2000s", dead, p.Body)
+	if p := b.get("/admin/jobs?state=dead&queue=reports"); strings.Count(p.Body, "data-job=") != 1 || !strings.Contains(p.Body, dead) ||
+		!strings.Contains(p.Body, `<option value="dead" selected>`) || !strings.Contains(p.Body, `href="/admin/jobs">Clear</a>`) {
+		t.Errorf("state=dead: want only %s, the state kept selected and a Clear link\n%.2000s", dead, p.Body)
+	}
+	if strings.Contains(all.Body, `href="/admin/jobs">Clear</a>`) {
+		t.Error("the unfiltered jobs page offers Clear")
 	}
 	if p := b.get("/admin/jobs?queue=emails"); strings.Contains(p.Body, "data-job=") || !strings.Contains(p.Body, "No jobs match these filters") {
 		t.Errorf("queue=emails: want an empty, filtered list\n%.2000s", p.Body)
