@@ -338,7 +338,17 @@ func TestDocsAndOps(t *testing.T) {
 			}
 		}
 	}
-	m := s.do("GET", "/metrics", "", nil)
+	// The Key schema documents every field a used key is listed with.
+	s.must(201, "POST", "/api/v1/accounts/"+s.Root+"/keys", map[string]any{"name": "shop", "role": "publishable", "allowed_origins": []any{"https://shop.example"}})
+	keyProps := doc["components"].(map[string]any)["schemas"].(map[string]any)["Key"].(map[string]any)["properties"].(map[string]any)
+	for _, k := range s.must(200, "GET", "/api/v1/accounts/"+s.Root+"/keys", nil)["items"].([]any) {
+		for field := range k.(map[string]any) {
+			if _, ok := keyProps[field]; !ok {
+				t.Errorf("a listed key has %q, which the Key schema does not document", field)
+			}
+		}
+	}
+		m := s.do("GET", "/metrics", "", nil)
 	if !strings.Contains(string(m.Raw), "hookline_events_total") {
 		t.Errorf("metrics lack hookline_events_total")
 	}
