@@ -348,7 +348,7 @@ func TestDocsAndOps(t *testing.T) {
 			}
 		}
 	}
-		m := s.do("GET", "/metrics", "", nil)
+	m := s.do("GET", "/metrics", "", nil)
 	if !strings.Contains(string(m.Raw), "hookline_events_total") {
 		t.Errorf("metrics lack hookline_events_total")
 	}
