@@ -75,7 +75,8 @@ func TestFailuresAndPartial(t *testing.T) {
 
 		h := s.must(201, "POST", "/api/v1/hooks", manualHook("partial", post("first", ok.URL, map[string]any{"x": 1}, nil), post("second", gone.URL, map[string]any{"status": "{{steps.first.status}}"}, nil), post("third", ok.URL, nil, nil)))
 		x := s.waitExecution(s.must(202, "POST", "/api/v1/hooks/"+h["id"].(string)+"/trigger", nil)["execution_id"].(string))
-		if x["status"] != "partial" || x["actions_executed"] != float64(2) || !strings.Contains(x["error_message"].(string), "second") {
+		// actions_executed counts the completed actions: the 2nd failed, so 1.
+		if x["status"] != "partial" || x["actions_executed"] != float64(1) || !strings.Contains(x["error_message"].(string), "action 2 (second)") {
 			t.Errorf("partial: %v %v %v", x["status"], x["actions_executed"], x["error_message"])
 		}
 		if len(gone.requests()) != 1 {
@@ -94,6 +95,9 @@ func TestFailuresAndPartial(t *testing.T) {
 		x2 := s.waitExecution(s.must(202, "POST", "/api/v1/hooks/"+h2["id"].(string)+"/trigger", nil)["execution_id"].(string))
 		if x2["status"] != "failed" || x2["exhausted"] != true || len(always.requests()) != 2 {
 			t.Errorf("exhausted: %v exhausted=%v requests=%d", x2["status"], x2["exhausted"], len(always.requests()))
+		}
+		if x2["actions_executed"] != float64(0) || !strings.Contains(x2["error_message"].(string), "action 1 (only)") {
+			t.Errorf("a run whose only action failed: actions_executed=%v error=%v, want 0 and action 1", x2["actions_executed"], x2["error_message"])
 		}
 		dead := s.must(200, "GET", "/api/v1/executions?status=failed&exhausted=true", nil)["items"].([]any)
 		if len(dead) != 1 || dead[0].(map[string]any)["id"] != x2["id"] {

@@ -144,7 +144,9 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 			return
 		case outcomeFailed:
 			x.ActionsExecuted = countRan(x.Results)
-			x.ErrorMessage = fmt.Sprintf("action %d (%s) failed: %s", i, res.Name, res.Error)
+			// Actions are numbered from 1 wherever a person reads them
+			// (the admin UI too); array indexes stay 0-based.
+			x.ErrorMessage = fmt.Sprintf("action %d (%s) failed: %s", i+1, res.Name, res.Error)
 			if anySucceeded(x.Results) {
 				x.Status = hook.StatusPartial
 			} else {
@@ -301,10 +303,12 @@ func Merge(base, over map[string]any) map[string]any {
 	return out
 }
 
+// countRan counts the actions that completed successfully (SPEC §7
+// actions_executed): a failed or retrying action does not count.
 func countRan(rs []hook.ActionResult) int {
 	n := 0
 	for _, r := range rs {
-		if r.Status == "success" || r.Status == "failed" {
+		if r.Status == "success" {
 			n++
 		}
 	}
