@@ -33,10 +33,13 @@ type InboundResult struct {
 	Sync      bool // the hook asked for a synchronous answer and it finished
 }
 
-// sensitiveHeader reports headers whose values are kept out of the context.
+// sensitiveHeader reports headers whose values are kept out of the context:
+// credentials and signatures (Webhook-Signature, Stripe-Signature,
+// X-Hub-Signature-256, X-Signature…), which the stored context would
+// otherwise keep in clear although the action log redacts them.
 func sensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
-	for _, s := range []string{"authorization", "cookie", "token", "secret", "password", "api-key", "apikey"} {
+	for _, s := range []string{"authorization", "cookie", "token", "secret", "password", "api-key", "apikey", "signature"} {
 		if strings.Contains(n, s) {
 			return true
 		}
