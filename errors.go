@@ -1,8 +1,11 @@
 package hookline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 )
 
 // Error kinds the engine returns; HTTPStatus maps each to one status code.
@@ -90,4 +93,46 @@ func ErrorKind(err error) string {
 		return e.Kind
 	}
 	return ""
+}
+
+// JSONTypeError is the client error for a JSON value of the wrong type: it
+// names the field and the JSON types involved, never a Go type name.
+func JSONTypeError(te *json.UnmarshalTypeError) *Error {
+	got := te.Value
+	if i := strings.IndexByte(got, ' '); i > 0 { // "number -5": the kind only
+		got = got[:i]
+	}
+	if got == "bool" {
+		got = "boolean"
+	}
+	return invalid(te.Field, "has the wrong type: want %s, got %s", JSONTypeName(te.Type), got)
+}
+
+// JSONTypeName is how a JSON user names the values a Go type decodes from.
+func JSONTypeName(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Map, reflect.Struct:
+		if t.PkgPath() == "time" && t.Name() == "Time" {
+			return "string (an RFC 3339 time)"
+		}
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "a JSON value"
 }

@@ -236,7 +236,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 	if err := json.Unmarshal(b, &h); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, invalid(te.Field, "has the wrong type (want %s)", te.Type.String())
+			return nil, JSONTypeError(te)
 		}
 		return nil, &Error{Kind: KindMalformed, Msg: "patch does not make a valid hook"}
 	}

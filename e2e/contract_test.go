@@ -64,3 +64,41 @@ func TestInboundContextRedactsSignatures(t *testing.T) {
 		}
 	})
 }
+
+// TestClientErrorsNameJSONTypes: a value of the wrong type is a 422 naming
+// the field and the JSON types, never a Go type name.
+func TestClientErrorsNameJSONTypes(t *testing.T) {
+	s := start(t, mustSQLite(t))
+	h := s.must(201, "POST", "/api/v1/hooks", manualHook("types", post("p", "http://127.0.0.1:1/x", nil, nil)))
+	for _, c := range []struct {
+		method, path string
+		body         string
+		field, want  string
+	}{
+		{"POST", "/api/v1/hooks", `{"name":"x","trigger":{"type":"manual"},"actions":{}}`, "actions", "want array, got object"},
+		{"POST", "/api/v1/events", `{"type":"records.create","data":[1,2]}`, "data", "want object, got array"},
+		{"POST", "/api/v1/events", `{"type":"records.create","occurred_at":"yesterday"}`, "", "RFC 3339"},
+		{"PATCH", "/api/v1/hooks/" + h["id"].(string), `{"order":"first"}`, "order", "want integer, got string"},
+		{"PUT", "/api/v1/hooks/" + h["id"].(string), `{"name":"x","enabled":"yes","trigger":{"type":"manual"},"actions":[]}`, "enabled", "want boolean, got string"},
+		{"POST", "/api/v1/accounts", `{"name":["a"]}`, "name", "want string, got array"},
+	} {
+		r := s.do(c.method, c.path, s.Admin, c.body)
+		e, _ := r.Body["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if r.Status != 422 || e["field"] != nilIfEmpty(c.field) || !strings.Contains(msg, c.want) {
+			t.Errorf("%s %s %s: %d %s, want 422 field %q and %q", c.method, c.path, c.body, r.Status, r.Raw, c.field, c.want)
+		}
+		for _, goName := range []string{"interface", "map[", "[]", "hook.", "int64", "float64", "time.Time", "Go value"} {
+			if strings.Contains(msg, goName) {
+				t.Errorf("%s %s: the message names a Go type (%s): %s", c.method, c.path, goName, msg)
+			}
+		}
+	}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -177,7 +177,11 @@ func decodeBytes(body []byte, v any) error {
 			if field == "" {
 				return &hookline.Error{Kind: hookline.KindMalformed, Msg: "the body must be a JSON " + kindOf(v)}
 			}
-			return &hookline.Error{Kind: hookline.KindInvalid, Field: field, Msg: "has the wrong type: want " + te.Type.String() + ", got " + te.Value}
+			return hookline.JSONTypeError(te)
+		}
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return &hookline.Error{Kind: hookline.KindInvalid, Msg: "a time must be RFC 3339, like 2026-12-01T09:00:00Z; got " + strconv.Quote(pe.Value)}
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
