@@ -102,3 +102,29 @@ func nilIfEmpty(s string) any {
 	}
 	return s
 }
+
+// TestHookEnabledByDefault: a hook created without "enabled" is active (as
+// in Directus, Hasura and PocketBase) and fires; "enabled": false is kept.
+func TestHookEnabledByDefault(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		sk := newSink(t)
+		h := eventHook("default", "records.create", sk.URL, map[string]any{"id": "{{record.id}}"})
+		delete(h, "enabled")
+		got := s.must(201, "POST", "/api/v1/hooks", h)
+		if got["enabled"] != true {
+			t.Fatalf("created without enabled: enabled = %v, want true", got["enabled"])
+		}
+		off := eventHook("off", "records.create", sk.URL, nil)
+		off["enabled"] = false
+		if g := s.must(201, "POST", "/api/v1/hooks", off); g["enabled"] != false {
+			t.Errorf("enabled false: %v", g["enabled"])
+		}
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders"})
+		s.must(201, "POST", "/api/v1/collections/orders/records", map[string]any{"total": 1})
+		sk.wait(t, 1)
+		if xs := s.waitExecutions(got["id"].(string), 1); xs[0]["status"] != "success" {
+			t.Errorf("the default-enabled hook ran: %v", xs[0]["status"])
+		}
+	})
+}

@@ -44,6 +44,23 @@ type Hook struct {
 	LastRunAt *time.Time `json:"-"`
 }
 
+// UnmarshalJSON decodes a hook document. A document without "enabled"
+// makes an active hook, as Directus flows, Hasura event triggers and
+// PocketBase hooks are active when created; "enabled": false makes it
+// inactive. (A Go Hook value built in code has Go's zero value, false.)
+func (h *Hook) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	type plain Hook // the same fields without this method
+	p := plain{Enabled: true}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*h = Hook(p)
+	return nil
+}
+
 // Trigger says when a hook runs. Which fields apply depends on Type.
 type Trigger struct {
 	Type string `json:"type"`

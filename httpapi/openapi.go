@@ -45,7 +45,7 @@ func schemas() obj {
 		"retry": object(obj{"max_attempts": obj{"type": "integer"}, "backoff": enum("exponential", "fixed"), "initial": str(), "max": str()}),
 	}, "type", "config")
 	hookProps := obj{
-		"id": str(), "account_id": str(), "name": str(), "description": str(), "enabled": obj{"type": "boolean"},
+		"id": str(), "account_id": str(), "name": str(), "description": str(), "enabled": obj{"type": "boolean", "default": true, "description": "a hook created (or replaced) without enabled is active"},
 		"order": obj{"type": "integer"}, "roles": arr(str()),
 		"category": enum("lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"),
 		"debug":    obj{"type": "boolean"}, "trigger": trigger, "condition": str(),
