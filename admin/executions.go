@@ -14,7 +14,7 @@ import (
 const executionsPerPage = 50
 
 var (
-	triggerTypes = []string{hook.TriggerEvent, hook.TriggerSchedule, hook.TriggerInbound, hook.TriggerManual}
+	triggerTypes = hook.ExecutionTriggerTypes
 	periods      = [][2]string{{"1h", "Last hour"}, {"24h", "Last 24 hours"}, {"168h", "Last 7 days"}, {"720h", "Last 30 days"}, {"", "Any time"}, {"custom", "Custom range…"}}
 )
 

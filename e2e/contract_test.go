@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/hookline/hookline/hook"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,83 @@ func TestHookEnabledByDefault(t *testing.T) {
 		sk.wait(t, 1)
 		if xs := s.waitExecutions(got["id"].(string), 1); xs[0]["status"] != "success" {
 			t.Errorf("the default-enabled hook ran: %v", xs[0]["status"])
+		}
+	})
+}
+
+// TestExecutionFieldsAlwaysPresent: every field of hook.Execution (and of
+// its per-action results) is in every real answer, null when it has no
+// value, whatever status the execution has; and the OpenAPI document lists
+// every one as required. A field added to the Go type is checked by itself.
+func TestExecutionFieldsAlwaysPresent(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		ok, bad := newSink(t), newSink(t)
+		bad.status = func(int) int { return 500 }
+		fire := func(h map[string]any) string {
+			id := s.must(201, "POST", "/api/v1/hooks", h)["id"].(string)
+			return s.must(202, "POST", "/api/v1/hooks/"+id+"/trigger", map[string]any{"data": map[string]any{"n": 1}})["execution_id"].(string)
+		}
+		success := fire(manualHook("ok", post("a", ok.URL, nil, nil)))
+		failed := fire(manualHook("bad", post("a", bad.URL, nil, map[string]any{"max_attempts": 1})))
+		skipped := manualHook("skip", post("a", ok.URL, nil, nil))
+		skipped["condition"] = "n > 5"
+		skippedID := fire(skipped)
+		pending := fire(manualHook("later", post("a", bad.URL, nil, map[string]any{"max_attempts": 3, "initial": "1h"})))
+
+		schema := s.must(200, "GET", "/openapi.json", nil)["components"].(map[string]any)["schemas"].(map[string]any)["Execution"].(map[string]any)
+		required := map[string]bool{}
+		for _, r := range schema["required"].([]any) {
+			required[r.(string)] = true
+		}
+		props := schema["properties"].(map[string]any)
+		for _, f := range hook.Fields(reflect.TypeOf(hook.Execution{})) {
+			if !required[f.Name] || props[f.Name] == nil {
+				t.Errorf("OpenAPI Execution: %s is not a required property", f.Name)
+			}
+			if hook.Nullable(f.Type) && props[f.Name].(map[string]any)["nullable"] != true {
+				t.Errorf("OpenAPI Execution: %s is not nullable", f.Name)
+			}
+		}
+
+		check := func(what string, x map[string]any) {
+			t.Helper()
+			for _, f := range hook.Fields(reflect.TypeOf(hook.Execution{})) {
+				if _, present := x[f.Name]; !present {
+					t.Errorf("%s: field %s missing: %v", what, f.Name, x)
+				}
+			}
+			for _, a := range x["actions"].([]any) {
+				for _, f := range hook.Fields(reflect.TypeOf(hook.ActionResult{})) {
+					if _, present := a.(map[string]any)[f.Name]; !present {
+						t.Errorf("%s: action field %s missing: %v", what, f.Name, a)
+					}
+				}
+			}
+		}
+		xs := map[string]map[string]any{
+			"success": s.waitExecution(success), "failed": s.waitExecution(failed), "skipped": s.waitExecution(skippedID),
+		}
+		for name, x := range xs {
+			check(name, x)
+		}
+		if xs["success"]["error_message"] != nil || xs["success"]["replay_of"] != nil || xs["skipped"]["actions"] == nil {
+			t.Errorf("empty values must be null: error_message=%v replay_of=%v", xs["success"]["error_message"], xs["success"]["replay_of"])
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			x := s.must(200, "GET", "/api/v1/executions/"+pending, nil)
+			if x["status"] == "pending" && x["attempts"] == float64(1) {
+				check("pending", x)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not waiting for its retry: %v", x)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, it := range s.must(200, "GET", "/api/v1/executions?limit=10", nil)["items"].([]any) {
+			check("list item", it.(map[string]any))
 		}
 	})
 }

@@ -16,6 +16,14 @@ const (
 // Statuses lists every execution status.
 var Statuses = []string{StatusPending, StatusRunning, StatusSuccess, StatusPartial, StatusFailed, StatusSkipped, StatusCancelled}
 
+// TriggerHook is the trigger_type of an execution started by another hook's
+// trigger_hook action.
+const TriggerHook = "hook"
+
+// ExecutionTriggerTypes lists every trigger_type an execution may have: the
+// four trigger types of a hook, and hook (started by trigger_hook).
+var ExecutionTriggerTypes = []string{TriggerEvent, TriggerSchedule, TriggerInbound, TriggerManual, TriggerHook}
+
 // Execution is one run of one hook for one trigger firing. Executions are also
 // the rows of the durable queue: pending ones wait for RunAt.
 type Execution struct {

@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hookline/hookline/hook"
 )
 
 // obj and friends keep the schema table short.
@@ -27,6 +32,60 @@ func listOf(name string) obj {
 }
 
 var anyObject = obj{"type": "object", "additionalProperties": true}
+
+// fieldsSchema describes a domain type from its Go fields (hook.Fields),
+// the way hook.AllFields writes it: every field present (required), null
+// when it has no value where hook.Nullable says so. over refines single
+// fields (enums, descriptions); its keys are merged over the derived schema.
+// A field added to the type appears here by itself.
+func fieldsSchema(t reflect.Type, over obj) obj {
+	props := obj{}
+	var required []string
+	for _, f := range hook.Fields(t) {
+		s := typeSchema(f.Type)
+		if hook.Nullable(f.Type) {
+			s["nullable"] = true
+		}
+		if o, ok := over[f.Name].(obj); ok {
+			if _, isRef := o["$ref"]; isRef || o["type"] == "array" {
+				s = o
+			} else {
+				maps.Copy(s, o)
+			}
+		}
+		props[f.Name] = s
+		required = append(required, f.Name)
+	}
+	return obj{"type": "object", "properties": props, "required": required}
+}
+
+// typeSchema is the JSON schema of the values a Go type encodes to.
+func typeSchema(t reflect.Type) obj {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(time.Time{}) {
+		return strf("date-time")
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return str()
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return obj{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return obj{"type": "number"}
+	case reflect.Map:
+		return obj{"type": "object", "additionalProperties": true}
+	case reflect.Slice, reflect.Array:
+		return arr(typeSchema(t.Elem()))
+	case reflect.Struct:
+		return fieldsSchema(t, nil)
+	}
+	return obj{} // any JSON value
+}
 
 func schemas() obj {
 	trigger := object(obj{
@@ -54,10 +113,10 @@ func schemas() obj {
 		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer"},
 		"created_at": strf("date-time"), "updated_at": strf("date-time"),
 	}
-	result := object(obj{
-		"index": obj{"type": "integer"}, "name": str(), "type": str(), "status": enum("pending", "success", "failed", "retrying"),
-		"case": obj{"type": "integer", "nullable": true}, "attempts": obj{"type": "integer"}, "output": anyObject,
-		"error": str(), "request": anyObject, "response": anyObject, "started_at": strf("date-time"), "duration_ms": obj{"type": "integer"},
+	result := fieldsSchema(reflect.TypeOf(hook.ActionResult{}), obj{
+		"index":  obj{"description": "0-based position in the hook's actions (shown as action index+1)"},
+		"status": enum("pending", "success", "failed", "retrying", "skipped"),
+		"case":   obj{"description": "0-based index of the case taken; null for the action's own config"},
 	})
 	return obj{
 		"Error":        object(obj{"error": object(obj{"code": str(), "message": str(), "field": str()}, "code", "message")}, "error"),
@@ -80,14 +139,11 @@ func schemas() obj {
 			"condition": object(obj{"result": obj{"type": "boolean"}, "error": obj{"type": "string", "nullable": true}}),
 			"actions":   arr(object(obj{"name": str(), "type": str(), "case": obj{"type": "integer", "nullable": true}, "config": anyObject, "error": str()})),
 		}),
-		"Execution": object(obj{
-			"id": str(), "account_id": str(), "hook_id": str(), "event_id": str(), "trigger_type": str(),
-			"status":   enum("pending", "running", "success", "partial", "failed", "skipped", "cancelled"),
-			"attempts": obj{"type": "integer"}, "actions_executed": obj{"type": "integer"}, "error_message": str(),
-			"duration_ms": obj{"type": "integer"}, "execution_context": anyObject, "actions": arr(result),
-			"exhausted": obj{"type": "boolean"}, "depth": obj{"type": "integer"}, "replay_of": str(),
-			"condition_result": obj{"type": "boolean"}, "condition_error": str(),
-			"run_at": strf("date-time"), "created_at": strf("date-time"), "executed_at": strf("date-time"), "finished_at": strf("date-time"),
+		"Execution": fieldsSchema(reflect.TypeOf(hook.Execution{}), obj{
+			"status":           enum(hook.Statuses...),
+			"trigger_type":     obj{"enum": hook.ExecutionTriggerTypes, "description": "event, schedule, inbound, manual (fired by hand or by the API), or hook (started by another hook's trigger_hook action)"},
+			"actions_executed": obj{"description": "the actions that completed successfully"},
+			"actions":          arr(result),
 		}),
 		"ExecutionList": listOf("Execution"),
 		"ReplayOptions": object(obj{"from": enum("start", "failed_action")}),
