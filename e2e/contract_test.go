@@ -207,3 +207,29 @@ func TestExecutionFieldsAlwaysPresent(t *testing.T) {
 		}
 	})
 }
+
+// TestTriggerTypeHook: runs started by trigger_hook have trigger_type hook,
+// and the log filters by it; an unknown trigger_type is a 422.
+func TestTriggerTypeHook(t *testing.T) {
+	s := start(t, mustSQLite(t))
+	sk := newSink(t)
+	target := s.must(201, "POST", "/api/v1/hooks", manualHook("target", post("p", sk.URL, nil, nil)))
+	s.must(201, "POST", "/api/v1/hooks", map[string]any{
+		"name": "caller", "trigger": map[string]any{"type": "event", "event": "records.create"},
+		"actions": []any{map[string]any{"type": "trigger_hook", "config": map[string]any{"hook_id": target["id"], "data": map[string]any{"x": 1}}}},
+	})
+	s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "c"})
+	s.must(201, "POST", "/api/v1/collections/c/records", map[string]any{"a": 1})
+	sk.wait(t, 1)
+	xs := s.waitExecutions(target["id"].(string), 1)
+	if xs[0]["trigger_type"] != "hook" {
+		t.Errorf("trigger_type = %v, want hook", xs[0]["trigger_type"])
+	}
+	items := s.must(200, "GET", "/api/v1/executions?trigger_type=hook", nil)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["hook_id"] != target["id"] {
+		t.Errorf("filter trigger_type=hook: %v", items)
+	}
+	if r := s.do("GET", "/api/v1/executions?trigger_type=bogus", s.Admin, nil); r.Status != 422 || !strings.Contains(string(r.Raw), "hook") {
+		t.Errorf("unknown trigger_type: %d %s", r.Status, r.Raw)
+	}
+}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -181,6 +183,9 @@ func (s *Server) executions(w http.ResponseWriter, r *http.Request, p hookline.P
 		return err
 	}
 	f := store.ExecutionFilter{HookID: hookID, Status: r.URL.Query().Get("status"), TriggerType: r.URL.Query().Get("trigger_type"), Page: pg}
+	if f.TriggerType != "" && !slices.Contains(hook.ExecutionTriggerTypes, f.TriggerType) {
+		return &hookline.Error{Kind: hookline.KindInvalid, Field: "trigger_type", Msg: "must be one of " + strings.Join(hook.ExecutionTriggerTypes, ", ")}
+	}
 	if f.Since, err = timeParam(r, "since"); err != nil {
 		return err
 	}
