@@ -68,7 +68,6 @@ func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResul
 	if err != nil {
 		return nil, err
 	}
-	e.Metrics.events.Add(float64(len(evs)))
 	return out, nil
 }
 
@@ -197,6 +196,13 @@ func (e *Engine) storePlan(ctx context.Context, q store.Querier, p *eventPlan) (
 	if !inserted {
 		return &EmitResult{EventID: id, Duplicate: true}, nil
 	}
+	// Counted once committed, whichever way the event came (API, SDK,
+	// record write); a transaction run again counts once.
+	q.AfterTx(func(committed bool) {
+		if committed {
+			e.Metrics.events.Inc()
+		}
+	})
 	if len(p.xs) == 0 {
 		return &EmitResult{EventID: p.ev.ID}, nil
 	}

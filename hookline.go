@@ -120,11 +120,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.runner = runner.New(runner.Deps{
 		Store: e.st, Actions: e.actions, Rules: e.rules, Now: e.now, Logger: e.log,
-		Host:    &host{e: e},
-		Hook:    e.hookForRun,
-		Account: func(ctx context.Context, id string) (*hook.Account, error) { return e.accts.get(ctx, e.st, id) },
-		Secrets: e.secretValues,
-		OnDone:  e.executionSaved,
+		Host:     &host{e: e},
+		Hook:     e.hookForRun,
+		Account:  func(ctx context.Context, id string) (*hook.Account, error) { return e.accts.get(ctx, e.st, id) },
+		Secrets:  e.secretValues,
+		OnDone:   e.executionSaved,
+		OnAction: e.Metrics.action,
 	})
 	e.queue = queue.New(queue.Config{
 		Store: e.st, Node: cfg.NodeID, Workers: cfg.Workers, Batch: cfg.ClaimBatch,

@@ -23,7 +23,7 @@ type Metrics struct {
 func newMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_events_total", Help: "Events accepted."}),
+		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_events_total", Help: "Events stored: sent through the API or the SDK, or emitted by record writes (a duplicate idempotency key is not counted again)."}),
 		claimed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_executions_claimed_total", Help: "Executions claimed by this node."}),
 		rescued:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_executions_rescued_total", Help: "Executions whose lease ended and were put back."}),
 		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -34,7 +34,7 @@ func newMetrics() *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hookline_actions_total", Help: "Action attempts by type and result.",
+			Name: "hookline_actions_total", Help: "Action attempts by type and result (success, failed, retrying).",
 		}, []string{"type", "result"}),
 	}
 	m.Registry.MustRegister(m.events, m.claimed, m.rescued, m.executions, m.latency, m.actions,
@@ -47,9 +47,9 @@ func (m *Metrics) observe(x *hook.Execution, now time.Time) {
 	if x.Done() {
 		m.latency.Observe(now.Sub(x.CreatedAt).Seconds())
 	}
-	for _, r := range x.Results {
-		if r.StartedAt != nil && !r.StartedAt.Before(now.Add(-time.Duration(x.DurationMS+1)*time.Millisecond)) {
-			m.actions.WithLabelValues(r.Type, r.Status).Inc()
-		}
-	}
+}
+
+// action counts one attempt of an action (the runner reports each).
+func (m *Metrics) action(actionType, result string) {
+	m.actions.WithLabelValues(actionType, result).Inc()
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"github.com/hookline/hookline/hook"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,4 +233,58 @@ func TestTriggerTypeHook(t *testing.T) {
 	if r := s.do("GET", "/api/v1/executions?trigger_type=bogus", s.Admin, nil); r.Status != 422 || !strings.Contains(string(r.Raw), "hook") {
 		t.Errorf("unknown trigger_type: %d %s", r.Status, r.Raw)
 	}
+}
+
+// metric reads one sample of /metrics (0 when absent).
+func (s *server) metric(name string) float64 {
+	s.t.Helper()
+	for _, line := range strings.Split(string(s.do("GET", "/metrics", "", nil).Raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			if err != nil {
+				s.t.Fatalf("metric %s: %q", line, rest)
+			}
+			return v
+		}
+	}
+	return 0
+}
+
+// TestMetricsCountEveryAttempt: hookline_actions_total counts every action
+// attempt by type and result (fast enqueue_job actions included), and a
+// record write counts as an event.
+func TestMetricsCountEveryAttempt(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		ok, bad := newSink(t), newSink(t)
+		bad.status = func(int) int { return 500 }
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders"})
+		jobs := s.must(201, "POST", "/api/v1/hooks", map[string]any{
+			"name": "jobs", "trigger": map[string]any{"type": "event", "event": "records.create", "collection": "orders"},
+			"actions": []any{
+				map[string]any{"type": "enqueue_job", "config": map[string]any{"queue": "q", "payload": map[string]any{"id": "{{record.id}}"}}},
+				map[string]any{"type": "send_webhook", "config": map[string]any{"url": ok.URL}},
+			},
+		})
+		failing := s.must(201, "POST", "/api/v1/hooks", manualHook("failing", post("a", bad.URL, nil, map[string]any{"max_attempts": 2, "initial": "10ms"})))
+		const n = 30
+		for i := 0; i < n; i++ {
+			s.must(201, "POST", "/api/v1/collections/orders/records", map[string]any{"i": i})
+		}
+		s.must(202, "POST", "/api/v1/events", map[string]any{"type": "records.create", "collection": "other", "data": map[string]any{}})
+		s.waitExecutions(jobs["id"].(string), n)
+		s.waitExecution(s.must(202, "POST", "/api/v1/hooks/"+failing["id"].(string)+"/trigger", nil)["execution_id"].(string))
+
+		for name, want := range map[string]float64{
+			`hookline_actions_total{result="success",type="enqueue_job"}`:   n,
+			`hookline_actions_total{result="success",type="send_webhook"}`:  n,
+			`hookline_actions_total{result="retrying",type="send_webhook"}`: 1,
+			`hookline_actions_total{result="failed",type="send_webhook"}`:   1,
+			`hookline_events_total`: n + 1,
+		} {
+			if got := s.metric(name); got != want {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+	})
 }

@@ -35,6 +35,9 @@ type Deps struct {
 	Secrets func(ctx context.Context, accountID string) (map[string]string, error)
 	// OnDone is told about every execution the runner saved (final or retrying).
 	OnDone func(x *hook.Execution)
+	// OnAction is told about every attempt of an action: its type and
+	// result (success, failed, retrying). Optional.
+	OnAction func(actionType, result string)
 	// ActionTimeout bounds one attempt of one action. Default 2m.
 	ActionTimeout time.Duration
 }
@@ -132,6 +135,9 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		res := &x.Results[i]
 		res.Name, res.Type = ActionName(a, i), a.Type
 		outcome := r.runAction(ctx, h, acc, x, i, a, res, env, secrets, red)
+		if r.d.OnAction != nil && ctx.Err() == nil { // an attempt cut by shutdown is run again, not counted
+			r.d.OnAction(a.Type, res.Status)
+		}
 		switch outcome {
 		case outcomeSuccess:
 			x.Cursor = i + 1
