@@ -82,7 +82,10 @@ type SMTPConfig struct {
 	Username string
 	Password string
 	From     string
-	TLS      string // none, starttls (default), tls
+	// TLS is auto (the default: STARTTLS whenever the server offers it;
+	// credentials are never sent unencrypted except to a loopback host),
+	// starttls (required), tls (implicit) or none.
+	TLS string
 }
 
 // SMSConfig configures a Twilio-compatible SMS provider.
@@ -138,7 +141,7 @@ func (c Config) WithDefaults() Config {
 		c.WaitMax = 60 * time.Second
 	}
 	if c.SMTP.TLS == "" {
-		c.SMTP.TLS = "starttls"
+		c.SMTP.TLS = "auto"
 	}
 	if c.SMTP.Port == 0 {
 		c.SMTP.Port = 587
@@ -171,9 +174,9 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("limits must be positive"))
 	}
 	switch c.SMTP.TLS {
-	case "none", "starttls", "tls":
+	case "auto", "none", "starttls", "tls":
 	default:
-		errs = append(errs, fmt.Errorf("SMTP TLS must be none, starttls or tls, got %q", c.SMTP.TLS))
+		errs = append(errs, fmt.Errorf("SMTP TLS must be auto, none, starttls or tls, got %q", c.SMTP.TLS))
 	}
 	return errors.Join(errs...)
 }

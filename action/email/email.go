@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -33,8 +34,12 @@ const DefaultTimeout = 30 * time.Second
 
 // TLS modes.
 const (
+	// TLSAuto (the default) uses STARTTLS whenever the server offers it and
+	// sends plain text to one that does not (a local relay); credentials are
+	// never sent unencrypted except to a loopback host.
+	TLSAuto     = "auto"
 	TLSNone     = "none"     // plain text; credentials, if any, are sent unencrypted
-	TLSStartTLS = "starttls" // STARTTLS required (the default)
+	TLSStartTLS = "starttls" // STARTTLS required
 	TLSImplicit = "tls"      // TLS from the first byte (SMTPS)
 )
 
@@ -45,7 +50,7 @@ type Options struct {
 	Username string // empty: no SMTP AUTH
 	Password string
 	From     string // default sender when a config has no from
-	TLS      string // "none", "starttls" (default), "tls"
+	TLS      string // "auto" (default), "none", "starttls", "tls"
 	// Timeout bounds each exchange with the server (default 30s).
 	Timeout time.Duration
 	// TLSConfig, when set, replaces the default TLS settings (e.g. to trust a
@@ -53,6 +58,10 @@ type Options struct {
 	TLSConfig *tls.Config
 	// MaxBodyExcerpt bounds logged bodies when not debugging (default 1024).
 	MaxBodyExcerpt int
+	// DialContext, when set, opens the connection to the server (tests,
+	// embedders with their own network); Host still names the server for
+	// TLS and for the loopback rule.
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Executor runs send_email actions.
@@ -67,7 +76,7 @@ func New(o Options) *Executor {
 	o.Host = strings.TrimSpace(o.Host)
 	o.TLS = strings.ToLower(strings.TrimSpace(o.TLS))
 	if o.TLS == "" {
-		o.TLS = TLSStartTLS
+		o.TLS = TLSAuto
 	}
 	if o.Port == 0 {
 		o.Port = 587
@@ -100,9 +109,9 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 		return nil, action.Fail(errors.New("send_email: SMTP is not configured (HOOKLINE_SMTP_HOST)"), nil)
 	}
 	switch e.o.TLS {
-	case TLSNone, TLSStartTLS, TLSImplicit:
+	case TLSAuto, TLSNone, TLSStartTLS, TLSImplicit:
 	default:
-		return nil, action.Fail(fmt.Errorf("send_email: unknown SMTP TLS mode %q (HOOKLINE_SMTP_TLS: none, starttls or tls)", e.o.TLS), nil)
+		return nil, action.Fail(fmt.Errorf("send_email: unknown SMTP TLS mode %q (HOOKLINE_SMTP_TLS: auto, none, starttls or tls)", e.o.TLS), nil)
 	}
 	cfg, err := parseConfig(req.Config, true, e.o.From)
 	if err != nil {
@@ -157,6 +166,9 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 			res.Response = map[string]any{"server": target, "reply": msg.ServerResponse()}
 			return res, nil
 		}
+		if errors.Is(err, gosmtp.ErrUnencrypted) {
+			err = fmt.Errorf("%w: the server did not offer STARTTLS, and hookline sends credentials unencrypted only to a loopback host (set HOOKLINE_SMTP_TLS=none to allow it)", err)
+		}
 		err = fmt.Errorf("send_email: %s: %w", target, err)
 		if retryable(err) {
 			return nil, action.Retry(err, 0, res)
@@ -170,11 +182,16 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 
 func (e *Executor) clientOptions(timeout time.Duration) []gomail.Option {
 	opts := []gomail.Option{gomail.WithPort(e.o.Port), gomail.WithTimeout(timeout)}
+	if e.o.DialContext != nil {
+		opts = append(opts, gomail.WithDialContextFunc(e.o.DialContext))
+	}
 	switch e.o.TLS {
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	case TLSImplicit:
 		opts = append(opts, gomail.WithSSL())
+	case TLSAuto:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	default: // TLSStartTLS
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
@@ -186,15 +203,29 @@ func (e *Executor) clientOptions(timeout time.Duration) []gomail.Option {
 		opts = append(opts, gomail.WithTLSConfig(tc))
 	}
 	if e.o.Username != "" {
+		// PLAIN and LOGIN refuse to send credentials over a connection
+		// that is not encrypted (gosmtp.ErrUnencrypted), so with "auto" a
+		// server that does not offer STARTTLS never sees them...
 		mechs := []gomail.SMTPAuthType{gomail.SMTPAuthPlain, gomail.SMTPAuthLogin}
-		if e.o.TLS == TLSNone {
-			// The operator chose no TLS: authenticate anyway.
+		if e.o.TLS == TLSNone || (e.o.TLS == TLSAuto && isLoopback(e.o.Host)) {
+			// ...unless the operator chose no TLS, or the server is on
+			// this machine (nothing crosses a network).
 			mechs = []gomail.SMTPAuthType{gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc}
 		}
 		opts = append(opts, gomail.WithOpportunisticSMTPAuth(mechs...),
 			gomail.WithUsername(e.o.Username), gomail.WithPassword(e.o.Password))
 	}
 	return opts
+}
+
+// isLoopback reports whether host names this machine: "localhost" or a
+// loopback address (127.0.0.0/8, ::1). A name is not resolved.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && a.IsLoopback()
 }
 
 // retryable classifies a failed send: SMTP 4xx replies and network failures

@@ -25,6 +25,7 @@ type received struct {
 	from  string
 	rcpts []string
 	data  []byte
+	tls   bool // the message came over an encrypted connection
 }
 
 // testServer is a real SMTP server (github.com/emersion/go-smtp) on
@@ -35,6 +36,9 @@ type testServer struct {
 
 	mu   sync.Mutex
 	msgs []received
+	// auths records every AUTH attempt: whether the connection was
+	// encrypted when the credentials arrived.
+	auths []bool
 
 	// user and pass, when set, are the only accepted credentials; AUTH is
 	// then required before MAIL.
@@ -49,6 +53,7 @@ const (
 	modePlain    serverMode = iota // no TLS, AUTH allowed in clear
 	modeStartTLS                   // STARTTLS offered, AUTH only after it
 	modeImplicit                   // TLS from the first byte
+	modeRelay                      // no TLS and no AUTH offered (a local relay)
 )
 
 // startServer starts a server; cert is used for the TLS modes.
@@ -58,8 +63,8 @@ func startServer(t *testing.T, mode serverMode, cert *tls.Certificate, setup fun
 	if setup != nil {
 		setup(ts)
 	}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &session{ts: ts}, nil
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{ts: ts, conn: c}, nil
 	}))
 	s.Domain = "localhost"
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
@@ -71,6 +76,8 @@ func startServer(t *testing.T, mode serverMode, cert *tls.Certificate, setup fun
 	switch mode {
 	case modePlain:
 		s.AllowInsecureAuth = true
+	case modeRelay: // a plain local relay: no STARTTLS, no AUTH
+
 	case modeStartTLS:
 		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
 	case modeImplicit:
@@ -93,6 +100,7 @@ func (ts *testServer) messages() []received {
 
 type session struct {
 	ts     *testServer
+	conn   *smtp.Conn
 	authed bool
 	from   string
 	rcpts  []string
@@ -102,8 +110,16 @@ var _ smtp.AuthSession = (*session)(nil)
 
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 
+func (s *session) encrypted() bool {
+	_, ok := s.conn.TLSConnectionState()
+	return ok
+}
+
 func (s *session) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
+		s.ts.mu.Lock()
+		s.ts.auths = append(s.ts.auths, s.encrypted())
+		s.ts.mu.Unlock()
 		if s.ts.user == "" || user != s.ts.user || pass != s.ts.pass {
 			return smtp.ErrAuthFailed
 		}
@@ -140,7 +156,7 @@ func (s *session) Data(r io.Reader) error {
 		return s.ts.dataErr
 	}
 	s.ts.mu.Lock()
-	s.ts.msgs = append(s.ts.msgs, received{from: s.from, rcpts: s.rcpts, data: b})
+	s.ts.msgs = append(s.ts.msgs, received{from: s.from, rcpts: s.rcpts, data: b, tls: s.encrypted()})
 	s.ts.mu.Unlock()
 	return nil
 }
@@ -148,7 +164,14 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        { s.from, s.rcpts = "", nil }
 func (s *session) Logout() error { return nil }
 
-// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
+func (ts *testServer) authAttempts() []bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]bool(nil), ts.auths...)
+}
+
+// selfSigned makes a certificate for 127.0.0.1, localhost and
+// smtp.example.test, and a pool that trusts it.
 func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -163,7 +186,7 @@ func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames:              []string{"localhost"},
+		DNSNames:              []string{"localhost", "smtp.example.test"},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}

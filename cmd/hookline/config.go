@@ -68,7 +68,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SMTPUsername, "smtp-username", "", "SMTP user")
 	fs.StringVar(&o.SMTPPassword, "smtp-password", "", "SMTP password")
 	fs.StringVar(&o.SMTPFrom, "smtp-from", "", "default From address")
-	fs.StringVar(&o.SMTPTLS, "smtp-tls", "starttls", "none, starttls or tls")
+	fs.StringVar(&o.SMTPTLS, "smtp-tls", "auto", "auto (STARTTLS whenever offered; credentials in clear only to a loopback host), starttls (required), tls (implicit) or none")
 	fs.StringVar(&o.SMSURL, "sms-url", "https://api.twilio.com", "Twilio-compatible SMS API base URL")
 	fs.StringVar(&o.SMSAccountSID, "sms-account-sid", "", "SMS account SID")
 	fs.StringVar(&o.SMSAuthToken, "sms-auth-token", "", "SMS auth token")
