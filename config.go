@@ -62,6 +62,15 @@ type Config struct {
 	// HTTPClient overrides the SSRF-guarded outbound client (tests, embedders).
 	HTTPClient *http.Client
 
+	// SourceLease is how long a node holds a change-capture source without
+	// renewing it: another node takes a dead node's sources over within
+	// SourceLease + 5s. Default 15s.
+	SourceLease time.Duration
+	// SourceLagWarnBytes: a source whose replication slot holds more WAL
+	// than this is "lagging", with a warning in its status and the log.
+	// Default 1 GiB.
+	SourceLagWarnBytes int64
+
 	// SecretKey (32 bytes) encrypts stored secrets. Required.
 	SecretKey []byte
 

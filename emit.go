@@ -35,8 +35,14 @@ func (e *Engine) Emit(ctx context.Context, ev *hook.Event) (*EmitResult, error) 
 // hooks are matched and the executions built before the transaction, so the
 // database's writer only writes.
 func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResult, error) {
+	return e.emitBatch(ctx, evs, true)
+}
+
+// emitBatch is EmitBatch; limit applies the per-account rate limit (change
+// capture does not: its back-pressure is the replication slot).
+func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) ([]*EmitResult, error) {
 	for i, ev := range evs {
-		if err := e.prepareEvent(ctx, ev); err != nil {
+		if err := e.prepare(ctx, ev, limit); err != nil {
 			if len(evs) > 1 {
 				if pe, ok := err.(*Error); ok && pe.Field != "" {
 					pe.Field = "[" + itoa(i) + "]." + pe.Field
@@ -73,6 +79,10 @@ func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResul
 
 // prepareEvent validates an event and fills its defaults.
 func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
+	return e.prepare(ctx, ev, true)
+}
+
+func (e *Engine) prepare(ctx context.Context, ev *hook.Event, limit bool) error {
 	if ev.AccountID == "" {
 		return invalid("account_id", "is required")
 	}
@@ -92,8 +102,8 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 			return invalid("type", "%q is not a registered hookable event: register it with POST /api/v1/event-types first", ev.Type)
 		}
 	}
-	if ev.Collection != "" && !collectionRE.MatchString(ev.Collection) {
-		return invalid("collection", "must be lower-case letters, digits and _, starting with a letter")
+	if ev.Collection != "" && !collectionRefRE.MatchString(ev.Collection) {
+		return invalid("collection", "must be lower-case letters, digits and _ (a collection), or schema.table (a followed table outside public)")
 	}
 	if len(ev.IdempotencyKey) > 200 {
 		return invalid("idempotency_key", "must be at most 200 characters")
@@ -115,8 +125,10 @@ func (e *Engine) prepareEvent(ctx context.Context, ev *hook.Event) error {
 	if len(b) > e.cfg.MaxEventBytes {
 		return &Error{Kind: KindTooLarge, Field: "data", Msg: "event data is larger than " + itoa(e.cfg.MaxEventBytes) + " bytes"}
 	}
-	if wait, ok := e.limiter.allow(ev.AccountID, e.now()); !ok {
-		return &Error{Kind: KindRateLimit, Msg: "too many events for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+	if limit {
+		if wait, ok := e.limiter.allow(ev.AccountID, e.now()); !ok {
+			return &Error{Kind: KindRateLimit, Msg: "too many events for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+		}
 	}
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = e.now()

@@ -30,6 +30,7 @@ import (
 	"github.com/hookline/hookline/action/sms"
 	"github.com/hookline/hookline/action/webhook"
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/cdc"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/queue"
 	"github.com/hookline/hookline/internal/runner"
@@ -67,6 +68,7 @@ type Engine struct {
 	queue  *queue.Queue
 	runner *runner.Runner
 	sched  *scheduler.Scheduler
+	cdc    *cdc.Manager
 
 	mu            sync.Mutex
 	started       bool
@@ -136,6 +138,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	})
 	e.sched = scheduler.New(scheduler.Config{
 		Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireDue,
+	})
+	e.cdc = cdc.New(cdc.Config{
+		Store: e.st, Node: cfg.NodeID, Logger: e.log, Now: e.now,
+		URL: e.sourceURL, Emit: e.emitChanges,
+		OnStatus: e.Metrics.sourceStatus, OnStop: e.Metrics.sourceStopped,
+		Lease: cfg.SourceLease, LagWarnBytes: cfg.SourceLagWarnBytes,
 	})
 	return e, nil
 }
@@ -218,6 +226,12 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("hookline: start queue: %w", err)
 	}
 	e.sched.Start(ctx)
+	if err := e.cdc.Start(ctx); err != nil {
+		e.sched.Stop()
+		_ = e.queue.Stop(ctx)
+		e.cancel()
+		return fmt.Errorf("hookline: start change capture: %w", err)
+	}
 	for _, qh := range e.queueHandlers {
 		e.bg.Add(1)
 		go e.runQueueHandler(ctx, qh)
@@ -236,6 +250,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		return nil
 	}
 	e.sched.Stop()
+	e.cdc.Stop()
 	err := e.queue.Stop(ctx)
 	e.cancel()
 	e.bg.Wait()

@@ -18,6 +18,11 @@ type Metrics struct {
 	executions *prometheus.CounterVec
 	latency    prometheus.Histogram
 	actions    *prometheus.CounterVec
+
+	// Change capture, per source this node follows.
+	sourceChanges    *prometheus.CounterVec
+	sourceLagBytes   *prometheus.GaugeVec
+	sourceLagSeconds *prometheus.GaugeVec
 }
 
 func newMetrics() *Metrics {
@@ -36,7 +41,17 @@ func newMetrics() *Metrics {
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_actions_total", Help: "Action attempts by type and result (success, failed, retrying).",
 		}, []string{"type", "result"}),
+		sourceChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_source_changes_total", Help: "Row changes of a change-capture source committed as events by this node.",
+		}, []string{"source"}),
+		sourceLagBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookline_source_lag_bytes", Help: "WAL the source's replication slot holds beyond what hookline confirmed.",
+		}, []string{"source"}),
+		sourceLagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookline_source_lag_seconds", Help: "Age of the newest change hookline committed, while behind (0 when caught up).",
+		}, []string{"source"}),
 	}
+	m.Registry.MustRegister(m.sourceChanges, m.sourceLagBytes, m.sourceLagSeconds)
 	m.Registry.MustRegister(m.events, m.claimed, m.rescued, m.executions, m.latency, m.actions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -52,4 +67,14 @@ func (m *Metrics) observe(x *hook.Execution, now time.Time) {
 // action counts one attempt of an action (the runner reports each).
 func (m *Metrics) action(actionType, result string) {
 	m.actions.WithLabelValues(actionType, result).Inc()
+}
+
+func (m *Metrics) sourceStatus(s *hook.Source, st hook.SourceStatus) {
+	m.sourceLagBytes.WithLabelValues(s.ID).Set(float64(st.LagBytes))
+	m.sourceLagSeconds.WithLabelValues(s.ID).Set(st.LagSeconds)
+}
+
+func (m *Metrics) sourceStopped(s *hook.Source) {
+	m.sourceLagBytes.DeleteLabelValues(s.ID)
+	m.sourceLagSeconds.DeleteLabelValues(s.ID)
 }

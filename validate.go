@@ -21,9 +21,12 @@ import (
 var (
 	actionNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 	collectionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	inboundRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$`)
-	httpMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-	inboundKinds = []string{"hmac-sha256", "github", "stripe", "standard-webhooks"}
+	// collectionRefRE is what a trigger or an event may name: a built-in
+	// collection or a followed table (schema-qualified unless in public).
+	collectionRefRE = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$`)
+	inboundRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$`)
+	httpMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	inboundKinds    = []string{"hmac-sha256", "github", "stripe", "standard-webhooks"}
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -161,8 +164,8 @@ func (e *Engine) validateTrigger(ctx context.Context, h *hook.Hook) error {
 			if !strings.HasPrefix(t.Event, "records.") {
 				return invalid("trigger.collection", "only record events (records.*) have a collection")
 			}
-			if !collectionRE.MatchString(t.Collection) {
-				return invalid("trigger.collection", "must be lower-case letters, digits and _, starting with a letter")
+			if !collectionRefRE.MatchString(t.Collection) {
+				return invalid("trigger.collection", "must be lower-case letters, digits and _ (a collection), or schema.table (a followed table outside public)")
 			}
 		}
 	case hook.TriggerSchedule:

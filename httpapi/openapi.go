@@ -172,6 +172,27 @@ func schemas() obj {
 			"priority": obj{"type": "integer"}, "attempt": obj{"type": "integer"}, "max_attempts": obj{"type": "integer"}, "run_at": strf("date-time"),
 			"last_error": str(), "execution_id": str(), "created_at": strf("date-time"), "finished_at": strf("date-time")}),
 		"JobList": listOf("Job"),
+		"SourceInput": object(obj{
+			"name": str(), "kind": enum("postgres"),
+			"url":    obj{"type": "string", "description": "postgres://user:password@host:5432/db; stored encrypted, never shown again"},
+			"tables": arr(obj{"type": "string", "description": "table (schema public) or schema.table"}), "account_id": str(),
+		}, "name", "url", "tables"),
+		"Source": object(obj{
+			"id": str(), "account_id": str(), "name": str(), "kind": enum("postgres"),
+			"url":    obj{"type": "string", "description": "the URL without user, password or parameters"},
+			"tables": arr(str()), "slot": str(), "publication": str(),
+			"status": object(obj{
+				"state": enum("starting", "following", "lagging", "error"), "node": str(),
+				"last_error": str(), "last_error_at": strf("date-time"), "warning": str(), "confirmed_lsn": str(),
+				"lag_bytes": obj{"type": "integer"}, "lag_seconds": obj{"type": "number"},
+				"events": obj{"type": "integer"}, "events_per_second": obj{"type": "number"},
+				"replica_identity": obj{"type": "object", "additionalProperties": enum("default", "full", "index", "nothing"),
+					"description": "per table; only full gives updates and deletes the whole old row (previous)"},
+				"updated_at": strf("date-time"),
+			}),
+			"created_at": strf("date-time"), "updated_at": strf("date-time"),
+		}),
+		"SourceList": listOf("Source"),
 	}
 }
 

@@ -63,6 +63,11 @@ func (s *Server) apiRoutes() []route {
 		{"PATCH", "/api/v1/collections/{name}/records/{id}", s.updateRecord, "Change a record's fields (emits records.update with previous)", "records", "Record", 200, "Record", []string{"account_id"}},
 		{"DELETE", "/api/v1/collections/{name}/records/{id}", s.deleteRecord, "Delete a record (emits records.delete)", "records", "", 204, "", []string{"account_id"}},
 
+		{"POST", "/api/v1/sources", s.createSource, "Follow tables of your own PostgreSQL (change capture): creates a publication and a replication slot there", "sources", "SourceInput", 201, "Source", nil},
+		{"GET", "/api/v1/sources", s.listSources, "List change-capture sources with their state and lag", "sources", "", 200, "SourceList", []string{"account_id"}},
+		{"GET", "/api/v1/sources/{id}", s.getSource, "Get a source: state, lag, last error", "sources", "", 200, "Source", nil},
+		{"DELETE", "/api/v1/sources/{id}", s.deleteSource, "Stop following and drop the slot and publication in the database (?force=true forgets the source even when the database cannot be reached)", "sources", "", 204, "", []string{"force"}},
+
 		{"POST", "/api/v1/jobs/claim", s.claimJob, "Lease the next job of a queue ({queue, lease}); 204 when empty", "jobs", "JobClaim", 200, "ClaimedJob", nil},
 		{"POST", "/api/v1/jobs/{id}/ack", s.ackJob, "Complete a job", "jobs", "", 200, "Job", nil},
 		{"POST", "/api/v1/jobs/{id}/fail", s.failJob, "Fail a job attempt; retried with backoff until max attempts, then dead", "jobs", "JobFail", 200, "Job", nil},

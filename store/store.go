@@ -26,6 +26,7 @@ const (
 	TopicEventTypes  = "hookline_event_types" // hookable events registered or removed
 	TopicCollections = "hookline_collections" // a collection was deleted
 	TopicJobs        = "hookline_jobs"        // jobs are ready
+	TopicSources     = "hookline_sources"     // a change-capture source was created or is being deleted
 )
 
 // Store is a storage driver.
@@ -160,6 +161,24 @@ type Querier interface {
 	RecordList(ctx context.Context, f RecordFilter) ([]*Record, error)
 	RecordUpdate(ctx context.Context, r *Record) error
 	RecordDelete(ctx context.Context, accountID, collection, id string) error
+
+	// SourceInsert stores a change-capture source (ErrConflict: its name is
+	// taken in the account).
+	SourceInsert(ctx context.Context, s *hook.Source) error
+	SourceGet(ctx context.Context, id string) (*hook.Source, error)
+	// SourceList lists the sources of the given accounts (nil: all) by id.
+	SourceList(ctx context.Context, accountIDs []string) ([]*hook.Source, error)
+	SourceDelete(ctx context.Context, id string) error
+	// SourceSetStatus writes the status of a source if node holds its lease
+	// (else ErrLeaseLost; ErrNotFound when the source is gone).
+	SourceSetStatus(ctx context.Context, id, node string, st hook.SourceStatus) error
+	// SourceLease gives node the source until until, when it is free, its
+	// lease ended before now, or node holds it already (a renewal); force
+	// takes it whatever holds it. It reports whether node holds it now.
+	SourceLease(ctx context.Context, id, node string, now, until time.Time, force bool) (bool, error)
+	// SourceRelease ends node's lease of the source (nothing when node does
+	// not hold it).
+	SourceRelease(ctx context.Context, id, node string) error
 
 	JobInsert(ctx context.Context, j *Job) error
 	JobGet(ctx context.Context, id string) (*Job, error)

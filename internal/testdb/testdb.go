@@ -96,3 +96,77 @@ func withSearchPath(t testing.TB, base, schema string) string {
 	}
 	return base + " search_path=" + schema
 }
+
+// SourceDatabase creates a database with a random name on the server of
+// HOOKLINE_TEST_POSTGRES_URL, for change-capture tests (replication slots
+// and publications belong to one database, so tests that create them must
+// not share one), and returns its URL. When the test ends, the replication
+// slots in it are dropped (their walsenders terminated first) and then the
+// database. Without HOOKLINE_TEST_POSTGRES_URL the test is skipped.
+func SourceDatabase(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgresURL)
+	if base == "" {
+		t.Skip("change-capture tests skipped: set " + EnvPostgresURL)
+	}
+	name := "src_" + strings.ToLower(rand.Text()[:16])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("testdb: connect to %s: %v", EnvPostgresURL, err)
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	_ = conn.Close(ctx)
+	if err != nil {
+		t.Fatalf("testdb: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("testdb: drop database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		for range 500 {
+			var slot string
+			var pid *int32
+			err := conn.QueryRow(ctx, `SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1 LIMIT 1`, name).Scan(&slot, &pid)
+			if errors.Is(err, pgx.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				t.Errorf("testdb: slots of %s: %v", name, err)
+				return
+			}
+			if pid != nil {
+				_, _ = conn.Exec(ctx, `SELECT pg_terminate_backend($1)`, *pid)
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			_, _ = conn.Exec(ctx, `SELECT pg_drop_replication_slot($1)`, slot)
+		}
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("testdb: drop database %s: %v", name, err)
+		}
+	})
+	return withDatabase(t, base, name)
+}
+
+// withDatabase replaces the database of a URL or key=value string.
+func withDatabase(t testing.TB, base, name string) string {
+	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatalf("testdb: %s: %v", EnvPostgresURL, err)
+		}
+		u.Path = "/" + name
+		q := u.Query()
+		q.Del("search_path")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return base + " dbname=" + name
+}

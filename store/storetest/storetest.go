@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secrets", testSecrets},
 		{"EventTypes", testEventTypes},
 		{"CollectionsRecords", testCollectionsRecords},
+		{"Sources", testSources},
 		{"Jobs", testJobs},
 		{"JobClaim", testJobClaim},
 		{"TxRollback", testTxRollback},
