@@ -212,3 +212,42 @@ func TestSourceChanges(t *testing.T) {
 		s.must(404, "GET", "/api/v1/sources/"+id, nil)
 	})
 }
+
+func pgxConnect(url string) (*pgx.Conn, error) { return pgx.Connect(context.Background(), url) }
+
+// TestSourceReconnect ends the walsender of a followed source (as a
+// restart of the database or a broken network would) while rows are
+// written: hookline reconnects, resumes at the confirmed position, and
+// every row becomes exactly one event.
+func TestSourceReconnect(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		const rows = 300
+		db := newSourceDB(t, `CREATE TABLE items (id int PRIMARY KEY, n int)`)
+		s := start(t, open(t))
+		sk := newSink(t)
+		s.must(201, "POST", "/api/v1/hooks", itemsHook(sk.URL))
+		src := s.must(201, "POST", "/api/v1/sources", map[string]any{"name": "items", "url": db.URL, "tables": []any{"items"}})
+		slot := src["slot"].(string)
+		terminated := 0
+		for i := 1; i <= rows; i++ {
+			db.exec(`INSERT INTO items VALUES ($1, $1)`, i)
+			if i%100 == 50 {
+				terminated += db.count(`SELECT count(*) FROM (SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+					WHERE slot_name = $1 AND active_pid IS NOT NULL) t`, slot)
+			}
+		}
+		if terminated == 0 {
+			t.Fatal("no walsender was terminated; the test needs the connection to break")
+		}
+		got := waitDelivered(t, sk, rows, 60*time.Second)
+		xs := s.allExecutions(rows)
+		if len(xs) != rows || len(got) != rows {
+			t.Fatalf("%d executions and %d delivered ids for %d rows", len(xs), len(got), rows)
+		}
+		st := s.must(200, "GET", "/api/v1/sources/"+src["id"].(string), nil)["status"].(map[string]any)
+		t.Logf("%d walsenders terminated; %d rows, %d executions; last error %q", terminated, rows, len(xs), st["last_error"])
+		if st["last_error"] == nil || st["last_error"] == "" {
+			t.Errorf("the source does not show the broken connection: %v", st)
+		}
+	})
+}

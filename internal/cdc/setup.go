@@ -129,10 +129,10 @@ func Check(ctx context.Context, raw string, tables []string) ([]TableInfo, error
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	return check(ctx, conn, raw, tables)
+	return check(ctx, conn, tables)
 }
 
-func check(ctx context.Context, conn *pgx.Conn, raw string, tables []string) ([]TableInfo, error) {
+func check(ctx context.Context, conn *pgx.Conn, tables []string) ([]TableInfo, error) {
 	var walLevel string
 	if err := conn.QueryRow(ctx, `SHOW wal_level`).Scan(&walLevel); err != nil {
 		return nil, fmt.Errorf("cdc: read wal_level: %w", err)
@@ -147,7 +147,7 @@ func check(ctx context.Context, conn *pgx.Conn, raw string, tables []string) ([]
 	}
 	if !canReplicate {
 		return nil, setupErr("url", "the role %s has no REPLICATION attribute, which logical replication needs: as a superuser run ALTER ROLE %s WITH REPLICATION; or connect as a role that has it",
-			pgx.Identifier{role}.Sanitize(), pgx.Identifier{role}.Sanitize())
+			ident(role), ident(role))
 	}
 	out := make([]TableInfo, len(tables))
 	for i, t := range tables {
@@ -166,8 +166,17 @@ func check(ctx context.Context, conn *pgx.Conn, raw string, tables []string) ([]
 		}
 		out[i] = TableInfo{Name: t, ReplicaIdentity: identityName(ident)}
 	}
-	_ = raw
 	return out, nil
+}
+
+var plainIdentRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// ident quotes a name for SQL shown to the user only when it needs quotes.
+func ident(name string) string {
+	if plainIdentRE.MatchString(name) {
+		return name
+	}
+	return pgx.Identifier{name}.Sanitize()
 }
 
 // CheckWalLevel is the check of the wal_level setting.
@@ -199,7 +208,7 @@ func Ensure(ctx context.Context, raw, slot string, tables []string) ([]TableInfo
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	infos, err := check(ctx, conn, raw, tables)
+	infos, err := check(ctx, conn, tables)
 	if err != nil {
 		return nil, err
 	}
