@@ -57,7 +57,7 @@ func (e *Engine) authorize(ctx context.Context, p Principal, accountID string, p
 	if accountID == p.AccountID {
 		return nil
 	}
-	sub, err := e.accts.subtree(ctx, e.st, p.AccountID)
+	sub, err := e.accts.Subtree(ctx, e.st, p.AccountID)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (e *Engine) authorize(ctx context.Context, p Principal, accountID string, p
 
 // Scope returns the accounts p may see: its own and all below it.
 func (e *Engine) Scope(ctx context.Context, p Principal) ([]string, error) {
-	return e.accts.subtree(ctx, e.st, p.AccountID)
+	return e.accts.Subtree(ctx, e.st, p.AccountID)
 }
 
 func hashKey(key string) string {
@@ -153,7 +153,7 @@ func (e *Engine) Bootstrap(ctx context.Context, adminKey string) (rootID, key st
 	if err != nil {
 		return "", "", false, err
 	}
-	e.accts.invalidate()
+	e.accts.Invalidate()
 	return root.ID, adminKey, true, nil
 }
 
@@ -204,7 +204,7 @@ func (e *Engine) CreateAccount(ctx context.Context, p Principal, in AccountInput
 }
 
 func (e *Engine) accountWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	return e.cachedWrite(ctx, store.TopicAccounts, fn, e.accts.invalidate,
+	return e.cachedWrite(ctx, store.TopicAccounts, fn, e.accts.Invalidate,
 		e.collections.invalidate) // an account's deletion takes its collections
 }
 
@@ -264,7 +264,7 @@ func (e *Engine) DeleteAccount(ctx context.Context, p Principal, id string) erro
 		return &Error{Kind: KindConflict, Msg: "an account cannot delete itself"}
 	}
 	err := e.accountWrite(ctx, func(q store.Querier) error { return q.AccountDelete(ctx, id) })
-	e.hooks.invalidate()
+	e.hooks.Invalidate()
 	return err
 }
 

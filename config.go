@@ -36,6 +36,12 @@ type Config struct {
 	Lease time.Duration
 	// RescueInterval is how often expired leases are rescued. Default 10s.
 	RescueInterval time.Duration
+	// OrderHold bounds how long an execution waiting for a retry holds the
+	// executions behind it (the later hooks of its event, the later runs of
+	// its ordering key; SPEC §10). Past it they go ahead, and their log says
+	// so. Default 1h (the default retry schedule keeps order through its
+	// first four attempts, about 35 minutes); negative: hold until it ends.
+	OrderHold time.Duration
 	// ScheduleInterval is how often due schedule slots are looked for.
 	// Default 200ms.
 	ScheduleInterval time.Duration
@@ -127,6 +133,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RescueInterval == 0 {
 		c.RescueInterval = 10 * time.Second
+	}
+	if c.OrderHold == 0 {
+		c.OrderHold = time.Hour
 	}
 	if c.MaxHooksPerAccount == 0 {
 		c.MaxHooksPerAccount = 50

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/dispatch"
 	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/internal/testdb"
 	"github.com/hookline/hookline/store/sqlite"
@@ -38,11 +39,11 @@ func TestPreparedEventContextIsPlain(t *testing.T) {
 	if err := e.prepareEvent(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := e.accts.get(ctx, st, root)
+	acc, err := e.accts.Get(ctx, st, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := eventContext(ev, acc)
+	c := dispatch.EventContext(ev, acc)
 	if !plain.Is(c) {
 		t.Fatalf("context is not plain JSON values: %#v", c)
 	}

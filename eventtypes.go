@@ -112,7 +112,7 @@ func (e *Engine) DeleteEventType(ctx context.Context, p Principal, accountID, id
 
 // eventTypeWrite changes the registry and marks every node's copy stale.
 func (e *Engine) eventTypeWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	return e.cachedWrite(ctx, store.TopicEventTypes, fn, e.eventTypes.invalidate)
+	return e.cachedWrite(ctx, store.TopicEventTypes, fn, e.eventTypes.Invalidate)
 }
 
 // eventTypeSet is every registered hookable event: account -> ids.
@@ -136,11 +136,11 @@ func loadEventTypeSet(ctx context.Context, q store.Querier) (eventTypeSet, error
 // eventTypeKnown reports whether typ is registered by the account or one of
 // its ancestors (an organization's events apply to its shops).
 func (e *Engine) eventTypeKnown(ctx context.Context, accountID, typ string) (bool, error) {
-	owners, err := e.accts.ancestors(ctx, e.st, accountID)
+	owners, err := e.accts.Ancestors(ctx, e.st, accountID)
 	if err != nil {
 		return false, err
 	}
-	set, err := e.eventTypes.get(ctx, e.st)
+	set, err := e.eventTypes.Get(ctx, e.st)
 	if err != nil {
 		return false, err
 	}

@@ -31,10 +31,12 @@ import (
 	"github.com/hookline/hookline/action/webhook"
 	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/internal/cdc"
+	"github.com/hookline/hookline/internal/dispatch"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/queue"
 	"github.com/hookline/hookline/internal/runner"
 	"github.com/hookline/hookline/internal/scheduler"
+	"github.com/hookline/hookline/internal/snapshot"
 	"github.com/hookline/hookline/rule"
 	"github.com/hookline/hookline/store"
 )
@@ -49,10 +51,13 @@ type Engine struct {
 	ids     *idGen
 	rules   *rule.Cache
 	actions *action.Registry
-	hooks   hookIndex
-	accts   accountCache
+	// dispatch turns every firing into executions; hooks and accts are
+	// its caches of enabled hooks and of the account tree.
+	dispatch *dispatch.Dispatcher
+	hooks    dispatch.Hooks
+	accts    dispatch.Accounts
 	// eventTypes is the hookable-event registry, checked on every emit.
-	eventTypes *snapshot[eventTypeSet]
+	eventTypes *snapshot.Of[eventTypeSet]
 	// collections are the collections records were written to lately.
 	collections *collectionCache
 	secrets     *secretCache
@@ -97,9 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
 		ids:         newIDGen(),
 		rules:       rule.NewCache(cfg.Expr, 10000),
-		hooks:       newHookIndex(),
-		accts:       newAccountCache(),
-		eventTypes:  newSnapshot(loadEventTypeSet),
+		eventTypes:  snapshot.New(loadEventTypeSet),
 		collections: newCollectionCache(),
 		secrets:     newSecretCache(),
 		schemas:     newSchemaCache(),
@@ -120,21 +123,31 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.actions == nil {
 		e.actions = e.defaultActions()
 	}
+	hold := cfg.OrderHold
+	if hold < 0 {
+		hold = 0
+	}
+	e.queue = queue.New(queue.Config{
+		Store: e.st, Node: cfg.NodeID, Workers: cfg.Workers, Batch: cfg.ClaimBatch,
+		Lease: cfg.Lease, Poll: cfg.PollInterval, Rescue: cfg.RescueInterval, OrderHold: hold,
+		Now: e.now, Logger: e.log,
+		Handler: func(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
+			return e.runner.Run(ctx, x, handoff)
+		},
+		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
+		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
+	})
+	e.dispatch = dispatch.New(dispatch.Config{
+		Store: e.st, Queue: e.queue, Rules: e.rules, IDs: e.ids.next, Now: e.now, MaxDepth: cfg.MaxDepth,
+	})
+	e.hooks, e.accts = e.dispatch.Hooks, e.dispatch.Accounts
 	e.runner = runner.New(runner.Deps{
 		Store: e.st, Actions: e.actions, Rules: e.rules, Now: e.now, Logger: e.log,
 		Host:     &host{e: e},
-		Hook:     e.hookForRun,
-		Account:  func(ctx context.Context, id string) (*hook.Account, error) { return e.accts.get(ctx, e.st, id) },
+		Lookup:   e.dispatch,
 		Secrets:  e.secretValues,
 		OnDone:   e.executionSaved,
 		OnAction: e.Metrics.action,
-	})
-	e.queue = queue.New(queue.Config{
-		Store: e.st, Node: cfg.NodeID, Workers: cfg.Workers, Batch: cfg.ClaimBatch,
-		Lease: cfg.Lease, Poll: cfg.PollInterval, Rescue: cfg.RescueInterval,
-		Now: e.now, Logger: e.log, Handler: e.runner.Run,
-		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
-		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
 	})
 	e.sched = scheduler.New(scheduler.Config{
 		Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireDue,
@@ -195,13 +208,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes, store.TopicCollections}, func(topic, _ string) {
 		switch topic {
 		case store.TopicHooks:
-			e.hooks.invalidate()
+			e.hooks.Invalidate()
 		case store.TopicEventTypes:
-			e.eventTypes.invalidate()
+			e.eventTypes.Invalidate()
 		case store.TopicCollections:
 			e.collections.invalidate()
 		case store.TopicAccounts:
-			e.accts.invalidate()
+			e.accts.Invalidate()
 			e.collections.invalidate()
 			e.secrets.invalidate()
 			e.keys.invalidate()
@@ -284,15 +297,6 @@ func (e *Engine) pruneLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// hookForRun returns the hook an execution runs: the enabled one from the
-// index, or (disabled since the event) from the store.
-func (e *Engine) hookForRun(ctx context.Context, id string) (*hook.Hook, error) {
-	if h := e.hooks.enabled(ctx, e.st, id); h != nil {
-		return h, nil
-	}
-	return e.st.HookGet(ctx, id)
 }
 
 func (e *Engine) executionSaved(x *hook.Execution) {

@@ -116,7 +116,7 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 }
 
 func (e *Engine) hookWrite(ctx context.Context, fn func(q store.Querier) error) error {
-	return e.cachedWrite(ctx, store.TopicHooks, fn, e.hooks.invalidate)
+	return e.cachedWrite(ctx, store.TopicHooks, fn, e.hooks.Invalidate)
 }
 
 // checkInboundUnique refuses a second enabled hook on the same inbound path
@@ -125,7 +125,7 @@ func (e *Engine) checkInboundUnique(ctx context.Context, h *hook.Hook) error {
 	if h.Trigger.Type != hook.TriggerInbound || !h.Enabled {
 		return nil
 	}
-	others, err := e.hooks.match(ctx, e.st, []string{h.AccountID}, h.Trigger.Key())
+	others, err := e.hooks.Match(ctx, e.st, []string{h.AccountID}, h.Trigger.Key())
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,12 @@ func (h *host) CreateRecord(ctx context.Context, req *action.Request, collection
 
 func (h *host) UpdateRecord(ctx context.Context, req *action.Request, collection, id string, data map[string]any) (map[string]any, error) {
 	x := req.Execution
-	var may func(q store.Querier, field string) (bool, error)
-	if rec, ok := x.Context["record"].(map[string]any); ok && x.EventID != "" && rec["id"] == id {
-		// First writer wins among the hooks of one event (SPEC §7).
-		may = func(q store.Querier, field string) (bool, error) {
-			return q.FieldClaim(ctx, x.EventID, id, field, x.Seq)
+	var may func(q store.Querier, field string, value any) (bool, error)
+	if rec, ok := x.Context["record"].(map[string]any); ok && x.EventID != "" && rec["id"] == id && !req.Hook.Parallel() {
+		// The first writer among the hooks of one event wins (SPEC §7,
+		// §10); a parallel hook takes no part.
+		may = func(q store.Querier, field string, value any) (bool, error) {
+			return q.FieldClaim(ctx, x.EventID, id, field, x.Seq, value)
 		}
 	}
 	r, err := h.e.updateRecord(ctx, h.principal(req), accountOf(req), collection, id, data, h.write(req), may)

@@ -2,6 +2,8 @@ package hookline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -9,7 +11,9 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/dispatch"
 	"github.com/hookline/hookline/internal/inboundsig"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/store"
 )
 
@@ -51,7 +55,7 @@ func sensitiveHeader(name string) bool {
 // method and the signature, and fires the hook with the request as its data.
 func (e *Engine) Inbound(ctx context.Context, in *InboundRequest) (*InboundResult, error) {
 	in.Path = strings.Trim(in.Path, "/")
-	hooks, err := e.hooks.match(ctx, e.st, []string{in.AccountID}, "inbound:"+in.Path)
+	hooks, err := e.hooks.Match(ctx, e.st, []string{in.AccountID}, "inbound:"+in.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -105,24 +109,42 @@ func (e *Engine) Inbound(ctx context.Context, in *InboundRequest) (*InboundResul
 	if data == nil {
 		data = map[string]any{}
 	}
-	acc, err := e.accts.get(ctx, e.st, h.AccountID)
+	acc, err := e.accts.Get(ctx, e.st, h.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	now := e.now().UTC()
-	ev := &hook.Event{ID: e.ids.next(prefixEvent, now), Type: "inbound", AccountID: h.AccountID, Data: data, OccurredAt: now, Depth: in.Depth}
-	c := eventContext(ev, acc)
-	c["request"] = request
-	x := e.newExecution(h, hook.TriggerInbound, c, in.Depth, now)
-	e.refuseTooDeep(x)
-	err = e.st.Tx(ctx, func(q store.Querier) error {
-		if err := q.ExecutionInsert(ctx, x); err != nil {
-			return err
+	ev := &hook.Event{ID: e.ids.next(prefixEvent, now), Type: "inbound", AccountID: h.AccountID, Data: plain.Own(data), OccurredAt: now, Depth: in.Depth}
+	if a := h.Trigger.Auth; a != nil {
+		// The same signed delivery sent again (inside the replay window, or
+		// GitHub's by its delivery id) is answered like the first and makes
+		// nothing new, on every node: its event's idempotency key repeats.
+		if id := inboundsig.DeliveryID(a.Kind, a.Header, in.Header); id != "" {
+			sum := sha256.Sum256([]byte(id))
+			ev.IdempotencyKey = "inbound:" + h.ID + ":" + hex.EncodeToString(sum[:])
 		}
-		return q.Notify(ctx, store.TopicExecutions, "")
-	})
+	}
+	c := dispatch.EventContext(ev, acc)
+	c["request"] = plain.Own(request)
+	p := e.dispatch.PlanHook(h, hook.TriggerInbound, c, in.Depth)
+	p.Event, p.StoreEvent = ev, true
+	p.Executions[0].EventID = ev.ID
+	r, err := e.dispatch.Enqueue(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	var x *hook.Execution
+	if r.Duplicate {
+		xs, err := e.st.ExecutionList(ctx, store.ExecutionFilter{EventID: r.EventID, HookID: h.ID, Page: store.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(xs) == 0 { // pruned: nothing to show, nothing to do again
+			return nil, &Error{Kind: KindConflict, Msg: "this delivery was received before and its execution is no longer kept"}
+		}
+		x = xs[0]
+	} else {
+		x = r.Executions[0]
 	}
 	res := &InboundResult{Execution: x}
 	if h.Trigger.Respond == "sync" && x.Status != hook.StatusCancelled {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/store"
 )
 
@@ -189,7 +191,7 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 	if err := e.schemas.validateRecord(col.Schema, r.Data); err != nil {
 		return nil, err
 	}
-	plan, err := e.planEvent(ctx, e.st, ev)
+	plan, err := e.dispatch.PlanEvent(ctx, e.st, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +244,7 @@ func (e *Engine) UpdateRecord(ctx context.Context, p Principal, accountID, colle
 	return e.updateRecord(ctx, p, accountID, collection, id, data, w, nil)
 }
 
-func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, collection, id string, data map[string]any, w RecordWrite, may func(q store.Querier, field string) (bool, error)) (*store.Record, error) {
+func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, collection, id string, data map[string]any, w RecordWrite, may func(q store.Querier, field string, value any) (bool, error)) (*store.Record, error) {
 	if accountID == "" {
 		accountID = p.AccountID
 	}
@@ -253,6 +255,7 @@ func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, colle
 	if err != nil {
 		return nil, err
 	}
+	data = plain.Own(data) // compared with the stored data below
 	var r *store.Record
 	err = e.st.Tx(ctx, func(q store.Querier) error {
 		old, err := q.RecordGet(ctx, accountID, collection, id)
@@ -262,12 +265,12 @@ func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, colle
 		if err != nil {
 			return err
 		}
-		prev := RecordJSON(old)
+		prev, before := RecordJSON(old), old.Data
 		r = old
-		r.Data = maps.Clone(old.Data)
+		r.Data = maps.Clone(before)
 		for k, v := range data {
 			if may != nil {
-				ok, err := may(q, k)
+				ok, err := may(q, k, v)
 				if err != nil {
 					return err
 				}
@@ -280,6 +283,11 @@ func (e *Engine) updateRecord(ctx context.Context, p Principal, accountID, colle
 			} else {
 				r.Data[k] = v
 			}
+		}
+		if reflect.DeepEqual(r.Data, before) {
+			// Nothing changes (the fields were set already, or an earlier
+			// hook of the event owns them): no write, no records.update.
+			return nil
 		}
 		r.UpdatedAt = e.now().UTC().Truncate(time.Microsecond)
 		col, err := q.CollectionGet(ctx, accountID, collection)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/dispatch"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/internal/runner"
 	"github.com/hookline/hookline/store"
 )
@@ -29,30 +31,39 @@ func (e *Engine) fire(ctx context.Context, h *hook.Hook, trigger string, data ma
 	if data == nil {
 		data = map[string]any{}
 	}
-	acc, err := e.accts.get(ctx, e.st, h.AccountID)
+	data = plain.Own(data)
+	acc, err := e.accts.Get(ctx, e.st, h.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	now := e.now().UTC()
-	ev := &hook.Event{ID: e.ids.next(prefixEvent, now), Type: "hook." + trigger, AccountID: h.AccountID, Data: data, Actor: actor, OccurredAt: now, Depth: depth}
-	if h.Trigger.Type == hook.TriggerEvent {
-		// Fired by hand, an event hook sees the data as its event would show
-		// it (for record events: as the record).
-		ev.Type, ev.Collection = h.Trigger.Event, h.Trigger.Collection
-	}
-	x := e.newExecution(h, trigger, eventContext(ev, acc), depth, now)
+	p := e.dispatch.PlanHook(h, trigger, firingContext(h, acc, data, actor, depth, now), depth)
+	x := p.Executions[0]
 	x.ReplayOf = replayOf
-	e.refuseTooDeep(x)
-	err = e.st.Tx(ctx, func(q store.Querier) error {
-		if err := q.ExecutionInsert(ctx, x); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicExecutions, "")
-	})
+	res, err := e.dispatch.Enqueue(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return x, nil
+	return res.Executions[0], nil
+}
+
+// firingContext is the context of a hook fired by hand, by trigger_hook or
+// in a dry run: data as its event would show it (for record events: as the
+// record), and for a schedule hook a trigger namespace whose slot is now.
+func firingContext(h *hook.Hook, acc *hook.Account, data map[string]any, actor *hook.Actor, depth int, now time.Time) map[string]any {
+	ev := &hook.Event{ID: "", Type: "hook." + h.Trigger.Type, AccountID: h.AccountID, Data: data, Actor: actor, OccurredAt: now, Depth: depth}
+	if h.Trigger.Type == hook.TriggerEvent {
+		ev.Type, ev.Collection = h.Trigger.Event, h.Trigger.Collection
+	}
+	c := dispatch.EventContext(ev, acc)
+	if h.Trigger.Type == hook.TriggerSchedule {
+		slot := now.UTC().Format(time.RFC3339)
+		c["trigger"] = map[string]any{
+			"type": "schedule", "slot": slot, "manual": true, "lateness_ms": 0.0, "missed_slots": 0.0,
+			"fired_at": now.UTC().Format(time.RFC3339Nano),
+		}
+	}
+	return c
 }
 
 // WaitExecution waits up to d (bounded by WaitMax) for an execution to reach
@@ -149,9 +160,15 @@ func (e *Engine) ReplayExecution(ctx context.Context, p Principal, id string, o 
 	if err != nil {
 		return nil, err
 	}
-	now := e.now().UTC()
-	x := e.newExecution(h, old.TriggerType, old.Context, old.Depth, now)
-	x.ReplayOf, x.EventID = old.ID, old.EventID
+	plan := e.dispatch.PlanHook(h, old.TriggerType, old.Context, old.Depth)
+	x := plan.Executions[0]
+	// A replay keeps its execution's place in the order (SPEC §10): its
+	// position among its event's hooks (for first-writer-wins) and its
+	// ordering key (it runs after the key's unfinished executions).
+	x.ReplayOf, x.EventID, x.Seq, x.OrderingKey = old.ID, old.EventID, old.Seq, old.OrderingKey
+	if x.Status == hook.StatusPending {
+		x.Note = ""
+	}
 	switch o.From {
 	case "", "start":
 	case "failed_action":
@@ -165,13 +182,11 @@ func (e *Engine) ReplayExecution(ctx context.Context, p Principal, id string, o 
 	default:
 		return nil, invalid("from", `must be "start" or "failed_action"`)
 	}
-	err = e.st.Tx(ctx, func(q store.Querier) error {
-		if err := q.ExecutionInsert(ctx, x); err != nil {
-			return err
-		}
-		return q.Notify(ctx, store.TopicExecutions, "")
-	})
-	return x, err
+	res, err := e.dispatch.Enqueue(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	return res.Executions[0], nil
 }
 
 // TestResult is a dry run's answer.
@@ -215,7 +230,7 @@ func (e *Engine) DryRun(ctx context.Context, p Principal, h *hook.Hook, data map
 	if data == nil {
 		data = map[string]any{}
 	}
-	acc, err := e.accts.get(ctx, e.st, h.AccountID)
+	acc, err := e.accts.Get(ctx, e.st, h.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -225,11 +240,9 @@ func (e *Engine) DryRun(ctx context.Context, p Principal, h *hook.Hook, data map
 	}
 	red := runner.NewRedactor(secrets)
 	now := e.now().UTC()
-	ev := &hook.Event{ID: "evt_test", Type: h.Trigger.Event, AccountID: h.AccountID, Collection: h.Trigger.Collection, Data: data, OccurredAt: now}
-	if ev.Type == "" {
-		ev.Type = "hook." + h.Trigger.Type
-	}
-	env := runner.Env(eventContext(ev, acc), map[string]any{}, secrets, now)
+	c := firingContext(h, acc, plain.Own(data), &hook.Actor{KeyID: p.KeyID, Role: p.Role}, 0, now)
+	c["event"].(map[string]any)["id"] = "evt_test"
+	env := runner.Env(c, map[string]any{}, secrets, now)
 	res := &TestResult{Actions: []TestAction{}}
 	res.Condition.Result = true
 	if h.Condition != "" {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/dispatch"
+	"github.com/hookline/hookline/internal/plain"
 	"github.com/hookline/hookline/internal/scheduler"
 	"github.com/hookline/hookline/schedule"
 	"github.com/hookline/hookline/store"
@@ -34,7 +36,6 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time, limit int) (int, er
 			return err
 		}
 		n = len(due)
-		fired := false
 		for _, h := range due {
 			spec, err := schedule.Parse(scheduleInput(&h.Trigger))
 			if err != nil { // cannot happen for a validated hook: stop scheduling it
@@ -52,26 +53,23 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time, limit int) (int, er
 					return err
 				}
 				if ok {
-					acc, err := e.accts.get(ctx, q, h.AccountID)
+					acc, err := e.accts.Get(ctx, q, h.AccountID)
 					if err != nil {
 						return err
 					}
-					x := e.newExecution(h, hook.TriggerSchedule, scheduleContext(h, acc, d, now), 0, now.UTC())
+					p := e.dispatch.PlanHook(h, hook.TriggerSchedule, scheduleContext(h, acc, d, now), 0)
 					slot := d.Slot.UTC()
-					x.ScheduledFor = &slot
-					if err := q.ExecutionInsert(ctx, x); err != nil {
+					p.Executions[0].ScheduledFor = &slot
+					if _, err := e.dispatch.Store(ctx, q, p); err != nil {
 						return err
 					}
-					fired, last, runs = true, &slot, runs+1
+					last, runs = &slot, runs+1
 				}
 			}
 			if err := q.HookSetSchedule(ctx, h.ID, d.Next, last, runs); err != nil {
 				return err
 			}
 			done = append(done, outcome{h, d})
-		}
-		if fired {
-			return q.Notify(ctx, store.TopicExecutions, "")
 		}
 		return nil
 	})
@@ -99,10 +97,11 @@ func scheduleContext(h *hook.Hook, acc *hook.Account, d scheduler.Decision, now 
 		"type": "schedule", "slot": slot, "lateness_ms": d.Lateness.Milliseconds(),
 		"missed_slots": d.Missed, "fired_at": now.UTC().Format(time.RFC3339Nano),
 	}
-	return map[string]any{
+	// Plain JSON values: a preclaimed execution runs on this very map.
+	return plain.Own(map[string]any{
 		"event":   map[string]any{"type": "schedule", "occurred_at": slot},
 		"data":    map[string]any{"slot": slot, "scheduled_for": slot},
-		"account": accountContext(acc),
+		"account": dispatch.AccountContext(acc),
 		"trigger": trig,
-	}
+	})
 }

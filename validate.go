@@ -43,6 +43,10 @@ func normalizeHook(h *hook.Hook) {
 	if h.Roles == nil {
 		h.Roles = []string{}
 	}
+	if h.Ordering == "" {
+		h.Ordering = hook.OrderingSequential
+	}
+	h.OrderingKey = strings.TrimSpace(h.OrderingKey)
 	if h.Trigger.Type == hook.TriggerInbound {
 		h.Trigger.Path = strings.Trim(h.Trigger.Path, "/")
 		if len(h.Trigger.Methods) == 0 {
@@ -92,6 +96,17 @@ func (e *Engine) validateHook(ctx context.Context, h *hook.Hook) error {
 	}
 	if h.OnConditionError != "fire" && h.OnConditionError != "skip" {
 		return invalid("on_condition_error", `must be "fire" or "skip"`)
+	}
+	if h.Ordering != hook.OrderingSequential && h.Ordering != hook.OrderingParallel {
+		return invalid("ordering", `must be "sequential" or "parallel"`)
+	}
+	if h.OrderingKey != "" {
+		if len(h.OrderingKey) > 1000 {
+			return invalid("ordering_key", "must be at most 1000 characters")
+		}
+		if _, err := rule.CompileTemplate(h.OrderingKey, e.cfg.Expr); err != nil {
+			return invalid("ordering_key", "%s", ruleMsg(err))
+		}
 	}
 	if len(h.Actions) == 0 {
 		return invalid("actions", "at least one action is required")

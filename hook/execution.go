@@ -27,39 +27,56 @@ var ExecutionTriggerTypes = []string{TriggerEvent, TriggerSchedule, TriggerInbou
 // Execution is one run of one hook for one trigger firing. Executions are also
 // the rows of the durable queue: pending ones wait for RunAt.
 type Execution struct {
-	ID                string         `json:"id"`
-	AccountID         string         `json:"account_id"`
-	HookID            string         `json:"hook_id"`
-	EventID           string         `json:"event_id,omitempty"`
-	TriggerType       string         `json:"trigger_type"`
-	Status            string         `json:"status"`
-	Attempts          int            `json:"attempts"`
-	ActionsExecuted   int            `json:"actions_executed"`
-	ErrorMessage      string         `json:"error_message,omitempty"`
-	DurationMS        int64          `json:"duration_ms"`
-	Context           map[string]any `json:"execution_context"`
-	Results           []ActionResult `json:"actions"`
-	Exhausted         bool           `json:"exhausted"`
-	Depth             int            `json:"depth"`
-	Seq               int            `json:"-"` // position among the executions of one event
-	Cursor            int            `json:"-"` // index of the next action to run
-	ReplayOf          string         `json:"replay_of,omitempty"`
-	ConditionResult   *bool          `json:"condition_result,omitempty"`
-	ConditionError    string         `json:"condition_error,omitempty"`
-	ScheduledFor      *time.Time     `json:"scheduled_for,omitempty"` // schedule slot
-	RunAt             time.Time      `json:"run_at"`
-	CreatedAt         time.Time      `json:"created_at"`
-	ExecutedAt        *time.Time     `json:"executed_at"`
-	FinishedAt        *time.Time     `json:"finished_at"`
-	LockedBy          string         `json:"-"`
-	LockedUntil       *time.Time     `json:"-"`
-	LeaseToken        string         `json:"-"`
-	Debug             bool           `json:"-"`
-	WaitForCompletion bool           `json:"-"`
+	ID              string         `json:"id"`
+	AccountID       string         `json:"account_id"`
+	HookID          string         `json:"hook_id"`
+	EventID         string         `json:"event_id,omitempty"`
+	TriggerType     string         `json:"trigger_type"`
+	Status          string         `json:"status"`
+	Attempts        int            `json:"attempts"`
+	ActionsExecuted int            `json:"actions_executed"`
+	ErrorMessage    string         `json:"error_message,omitempty"`
+	DurationMS      int64          `json:"duration_ms"`
+	Context         map[string]any `json:"execution_context"`
+	Results         []ActionResult `json:"actions"`
+	Exhausted       bool           `json:"exhausted"`
+	Depth           int            `json:"depth"`
+	Seq             int            `json:"-"` // position among the executions of one event
+	Cursor          int            `json:"-"` // index of the next action to run
+	ReplayOf        string         `json:"replay_of,omitempty"`
+	ConditionResult *bool          `json:"condition_result,omitempty"`
+	ConditionError  string         `json:"condition_error,omitempty"`
+	ScheduledFor    *time.Time     `json:"scheduled_for,omitempty"` // schedule slot
+	RunAt           time.Time      `json:"run_at"`
+	CreatedAt       time.Time      `json:"created_at"`
+	ExecutedAt      *time.Time     `json:"executed_at"`
+	FinishedAt      *time.Time     `json:"finished_at"`
+	// OrderingKey is the hook's ordering_key as rendered for this execution.
+	OrderingKey string `json:"ordering_key,omitempty"`
+	// WaitingFor names the execution this one waits for (SPEC §10): the one
+	// before it in its event's order, else the one before it with the same
+	// ordering key. Empty when it waits for nothing.
+	WaitingFor string `json:"waiting_for,omitempty"`
+	// Note says something the log should show that is not an error (an
+	// ordering hold that ran out, say).
+	Note string `json:"note,omitempty"`
+	// AfterExec and AfterKey are the two waits behind WaitingFor: the
+	// execution of the previous hook of the same event, and the previous
+	// execution with the same hook and ordering key.
+	AfterExec         string     `json:"-"`
+	AfterKey          string     `json:"-"`
+	LockedBy          string     `json:"-"`
+	LockedUntil       *time.Time `json:"-"`
+	LeaseToken        string     `json:"-"`
+	Debug             bool       `json:"-"`
+	WaitForCompletion bool       `json:"-"`
 	// ContextJSON, when set, is Context encoded already (the executions of
 	// one event share it); stores write it instead of encoding Context.
 	ContextJSON []byte `json:"-"`
 }
+
+// Waiting reports whether x still waits for another execution.
+func (e *Execution) Waiting() bool { return e.AfterExec != "" || e.AfterKey != "" }
 
 // Done reports whether the execution reached a final status.
 func (e *Execution) Done() bool {

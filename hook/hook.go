@@ -17,28 +17,44 @@ const (
 	TriggerManual   = "manual"
 )
 
+// Hook orderings (SPEC §10).
+const (
+	OrderingSequential = "sequential"
+	OrderingParallel   = "parallel"
+)
+
+// Parallel reports whether the hook opted out of taking turns.
+func (h *Hook) Parallel() bool { return h.Ordering == OrderingParallel }
+
 // Categories a hook may carry.
 var Categories = []string{"lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"}
 
 // Hook is one automation: a trigger, an optional condition and 1..N actions.
 type Hook struct {
-	ID               string     `json:"id"`
-	AccountID        string     `json:"account_id"`
-	Name             string     `json:"name"`
-	Description      string     `json:"description"`
-	Enabled          bool       `json:"enabled"`
-	Order            int        `json:"order"`
-	Roles            []string   `json:"roles"`
-	Category         string     `json:"category"`
-	Debug            bool       `json:"debug"`
-	Trigger          Trigger    `json:"trigger"`
-	Condition        string     `json:"condition"`
-	OnConditionError string     `json:"on_condition_error"`
-	Actions          []Action   `json:"actions"`
-	NextRunAt        *time.Time `json:"next_run_at"`
-	RunCount         int        `json:"run_count"`
-	CreatedAt        time.Time  `json:"created_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
+	ID               string   `json:"id"`
+	AccountID        string   `json:"account_id"`
+	Name             string   `json:"name"`
+	Description      string   `json:"description"`
+	Enabled          bool     `json:"enabled"`
+	Order            int      `json:"order"`
+	Roles            []string `json:"roles"`
+	Category         string   `json:"category"`
+	Debug            bool     `json:"debug"`
+	Trigger          Trigger  `json:"trigger"`
+	Condition        string   `json:"condition"`
+	OnConditionError string   `json:"on_condition_error"`
+	Actions          []Action `json:"actions"`
+	// Ordering is "sequential" (the default: the hooks of one event take
+	// turns, SPEC §10) or "parallel" (starts at once, nothing waits for it,
+	// no part in the no-overwrite rule).
+	Ordering string `json:"ordering"`
+	// OrderingKey, a template, runs this hook's executions with the same
+	// rendered key one at a time, in the order their events were accepted.
+	OrderingKey string     `json:"ordering_key"`
+	NextRunAt   *time.Time `json:"next_run_at"`
+	RunCount    int        `json:"run_count"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 
 	// LastRunAt is the last schedule slot fired (schedule hooks only).
 	LastRunAt *time.Time `json:"-"`

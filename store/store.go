@@ -108,10 +108,26 @@ type Querier interface {
 	// status running, Attempts incremented and a fresh LeaseToken.
 	ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int) ([]*hook.Execution, error)
 	// ExecutionSave writes the mutable fields of x (status, results, cursor,
-	// run_at, attempts, counters, times, error) if x.LeaseToken still holds
-	// the lease; otherwise ErrLeaseLost. A final or pending status releases
-	// the lease.
-	ExecutionSave(ctx context.Context, x *hook.Execution) error
+	// run_at, attempts, counters, times, error, note) if x.LeaseToken still
+	// holds the lease; otherwise ErrLeaseLost. A final or pending status
+	// releases the lease. A final status also releases, in the same
+	// transaction, the executions waiting for x (SPEC §10: AfterExec or
+	// AfterKey naming x is cleared); when lease is set, the first of them
+	// (by id) that then waits for nothing and is due at lease.Now is leased
+	// to lease.Node like a claim and returned, for the caller to run next.
+	// Others that became due are announced on TopicExecutions.
+	ExecutionSave(ctx context.Context, x *hook.Execution, lease *Lease) (next *hook.Execution, err error)
+	// ExecutionOrderingTail returns the last execution of hookID with
+	// ordering key key that is not final (the one that no other execution
+	// waits for by AfterKey), or "". It must run inside a
+	// transaction, and locks the key until that transaction ends so that
+	// no save can release the tail unseen meanwhile.
+	ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error)
+	// ExecutionReleaseStale clears waits that no save will clear: on an
+	// execution that is final or gone, and on one that is pending for a
+	// retry and first ran before heldSince (the ordering hold ran out; the
+	// released execution's note says so, naming hold). It reports how many.
+	ExecutionReleaseStale(ctx context.Context, heldSince time.Time, hold string) (int, error)
 	// ExecutionExtend pushes the lease of the executions the node holds.
 	ExecutionExtend(ctx context.Context, node string, ids []string, until time.Time) error
 	// ExecutionRescue returns running executions whose lease ended before now
@@ -131,12 +147,15 @@ type Querier interface {
 	// of the given accounts (nil: all).
 	ExecutionHookStats(ctx context.Context, accountIDs []string, since time.Time) ([]HookStat, error)
 
-	// FieldClaim implements first-writer-wins for update_record: it records that
-	// the hook at position seq wrote field of record within event. It returns
-	// true when the caller may write (no claim yet, or only claims by later
-	// positions, or its own), false when an earlier position owns the field.
-	// eventID must name a stored event (else ErrNotFound); claims go with it.
-	FieldClaim(ctx context.Context, eventID, recordID, field string, seq int) (bool, error)
+	// FieldClaim implements first-writer-wins for update_record (SPEC §7,
+	// §10): it records that the hook at position seq of event eventID set
+	// field of record recordID to value. The first claim wins: it returns
+	// true when there was no claim yet or the claim is seq's own (its value
+	// is then updated), false otherwise. eventID must name a stored event
+	// (else ErrNotFound); claims go with it.
+	FieldClaim(ctx context.Context, eventID, recordID, field string, seq int, value any) (bool, error)
+	// FieldClaimList lists the claims on a record within an event, by field.
+	FieldClaimList(ctx context.Context, eventID, recordID string) ([]FieldClaim, error)
 
 	// SlotClaim records that hook fired its schedule slot. It returns false if
 	// the slot was fired already (by this or another node).
@@ -189,6 +208,21 @@ type Querier interface {
 	JobList(ctx context.Context, f JobFilter) ([]*Job, error)
 }
 
+// Lease is who takes over an execution handed over by ExecutionSave, and
+// until when.
+type Lease struct {
+	Node       string
+	Now, Until time.Time
+}
+
+// FieldClaim is one field of a record set first by the hook at position
+// Seq of an event.
+type FieldClaim struct {
+	Field string
+	Seq   int
+	Value any
+}
+
 // Page is cursor pagination: Cursor is the last id of the previous page.
 type Page struct {
 	Limit  int
@@ -215,6 +249,7 @@ type HookFilter struct {
 type ExecutionFilter struct {
 	AccountIDs  []string
 	HookID      string
+	EventID     string
 	Status      string
 	TriggerType string
 	Exhausted   *bool

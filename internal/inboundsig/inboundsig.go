@@ -95,6 +95,32 @@ func Verify(kind, header, secret string, h http.Header, body []byte, now time.Ti
 	return errors.New("unknown verification kind " + strconv.Quote(kind))
 }
 
+// DeliveryID names one signed delivery of a kind whose senders identify
+// their deliveries, so that the same delivery sent again can be recognized
+// ("" when the kind does not): Standard Webhooks' webhook-id, Stripe's
+// timestamp and signatures, GitHub's X-GitHub-Delivery. Call it only on
+// verified requests.
+func DeliveryID(kind, header string, h http.Header) string {
+	if header == "" {
+		header = DefaultHeader(kind)
+	}
+	switch kind {
+	case KindStandardWebhooks:
+		if id := strings.TrimSpace(h.Get("webhook-id")); id != "" {
+			return "standard-webhooks:" + id
+		}
+	case KindStripe:
+		if v := strings.TrimSpace(h.Get(header)); v != "" {
+			return "stripe:" + v
+		}
+	case KindGitHub:
+		if id := strings.TrimSpace(h.Get("X-GitHub-Delivery")); id != "" {
+			return "github:" + id
+		}
+	}
+	return ""
+}
+
 func mac(secret string, parts ...[]byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	for _, p := range parts {

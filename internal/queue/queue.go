@@ -21,7 +21,10 @@ import (
 
 // Handler runs one claimed execution and saves its outcome. It must return
 // only when the execution is saved (final, or pending again for a retry).
-type Handler func(ctx context.Context, x *hook.Execution)
+// When the final save releases executions that waited for x (SPEC §10), it
+// may take one over with the lease handoff makes (nil when the queue is
+// stopping) and return it: the worker runs it next.
+type Handler func(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution
 
 // Config configures a Queue. All fields are required.
 type Config struct {
@@ -37,6 +40,9 @@ type Config struct {
 	Handler  Handler
 	OnClaim  func(n int) // optional metrics hook
 	OnRescue func(n int) // optional metrics hook
+	// OrderHold bounds how long an execution pending for a retry holds the
+	// executions waiting for it (SPEC §10); 0: until it is final.
+	OrderHold time.Duration
 }
 
 // Queue claims and runs executions. Start it once; Stop drains it.
@@ -203,12 +209,34 @@ func (q *Queue) Stop(ctx context.Context) error {
 func (q *Queue) worker() {
 	defer q.workWG.Done()
 	for x := range q.work {
-		q.cfg.Handler(q.runCtx, x)
-		q.mu.Lock()
-		delete(q.inflight, x.ID)
-		q.mu.Unlock()
+		for x != nil {
+			next := q.cfg.Handler(q.runCtx, x, q.handoff)
+			q.mu.Lock()
+			delete(q.inflight, x.ID)
+			if next != nil {
+				q.inflight[next.ID] = struct{}{}
+			}
+			q.mu.Unlock()
+			if next != nil && q.cfg.OnClaim != nil {
+				q.cfg.OnClaim(1)
+			}
+			x = next
+		}
 		q.free <- struct{}{}
 	}
+}
+
+// handoff is the lease under which a worker takes over an execution its
+// last one released; none once the queue is stopping.
+func (q *Queue) handoff() *store.Lease {
+	q.mu.Lock()
+	running := q.running
+	q.mu.Unlock()
+	if !running {
+		return nil
+	}
+	now := q.cfg.Now()
+	return &store.Lease{Node: q.cfg.Node, Now: now, Until: now.Add(q.cfg.Lease)}
 }
 
 func (q *Queue) claimLoop(ctx context.Context) {
@@ -221,9 +249,11 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			// Sleep until woken, the next run_at, or the poll interval.
 			// Workers are taken only once there is something to claim, so
 			// idle ones stay free for Preclaim meanwhile.
+			polled := false
 			select {
 			case <-q.wake:
 			case <-timer.C:
+				polled = true
 			case <-ctx.Done():
 				return
 			}
@@ -231,6 +261,19 @@ func (q *Queue) claimLoop(ctx context.Context) {
 				select {
 				case <-timer.C:
 				default:
+				}
+			}
+			if polled {
+				// A poll with nothing due takes no worker: an idle
+				// node keeps them free for Preclaim.
+				next, ok, err := q.cfg.Store.ExecutionNextRunAt(ctx)
+				if err == nil && (!ok || next.After(q.cfg.Now())) {
+					wait := q.cfg.Poll
+					if ok {
+						wait = max(min(wait, next.Sub(q.cfg.Now())), time.Millisecond)
+					}
+					timer.Reset(wait)
+					continue
 				}
 			}
 		}
@@ -359,10 +402,29 @@ func (q *Queue) rescueLoop(ctx context.Context) {
 			}
 			q.Wake()
 		}
+		q.releaseStale(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// releaseStale frees executions whose wait no save will end: on one that is
+// final or gone, or on one retrying longer than the ordering hold.
+func (q *Queue) releaseStale(ctx context.Context) {
+	heldSince := time.Time{} // no hold limit: only the final and the gone
+	hold := "∞"
+	if q.cfg.OrderHold > 0 {
+		heldSince, hold = q.cfg.Now().Add(-q.cfg.OrderHold), q.cfg.OrderHold.String()
+	}
+	n, err := q.cfg.Store.ExecutionReleaseStale(ctx, heldSince, hold)
+	if err != nil && ctx.Err() == nil {
+		q.cfg.Logger.Error("release stale ordering waits", "err", err)
+	}
+	if n > 0 {
+		q.cfg.Logger.Warn("released executions from ordering waits that no save would end", "count", n)
+		q.Wake()
 	}
 }

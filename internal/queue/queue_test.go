@@ -25,6 +25,8 @@ type fixture struct {
 	n       int
 	mu      sync.Mutex
 	ran     map[string]int // execution id -> times the handler got it
+	order   []string       // execution ids in the order handlers got them
+	poll    time.Duration  // the claimer's poll interval (default 50ms)
 	release chan struct{}  // when set, handlers wait for it
 }
 
@@ -48,23 +50,30 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) queue(node string, workers int, lease time.Duration) *queue.Queue {
+	poll := f.poll
+	if poll == 0 {
+		poll = 50 * time.Millisecond
+	}
 	return queue.New(queue.Config{
 		Store: f.st, Node: node, Workers: workers, Batch: 8, Lease: lease,
-		Poll: 50 * time.Millisecond, Rescue: 50 * time.Millisecond, Now: time.Now,
+		Poll: poll, Rescue: 50 * time.Millisecond, Now: time.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Handler: func(ctx context.Context, x *hook.Execution) {
+		Handler: func(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
 			if f.release != nil {
 				<-f.release
 			}
 			f.mu.Lock()
 			f.ran[x.ID]++
+			f.order = append(f.order, x.ID)
 			f.mu.Unlock()
 			x.Status = hook.StatusSuccess
 			now := time.Now()
 			x.FinishedAt = &now
-			if err := f.st.ExecutionSave(context.WithoutCancel(ctx), x); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+			next, err := f.st.ExecutionSave(context.WithoutCancel(ctx), x, handoff())
+			if err != nil && !errors.Is(err, store.ErrLeaseLost) {
 				f.t.Errorf("save %s: %v", x.ID, err)
 			}
+			return next
 		},
 	})
 }
@@ -185,6 +194,9 @@ func TestPreclaimedRunsOnceAfterCommit(t *testing.T) {
 func TestPreclaimRolledBackReleasesWorker(t *testing.T) {
 	f := newFixture(t)
 	f.release = make(chan struct{})
+	// The claimer holds slots while it claims: here it looks only when
+	// told to, so that the slots are the preclaims' to take.
+	f.poll = time.Hour
 	q := f.queue("n1", 1, time.Minute) // two slots: one worker, one waiting
 	if err := q.Start(f.ctx); err != nil {
 		t.Fatal(err)
@@ -206,6 +218,9 @@ func TestPreclaimRolledBackReleasesWorker(t *testing.T) {
 		t.Fatalf("not preclaimed: status %s, want pending", got)
 	}
 	close(f.release)
+	if err := f.st.Notify(f.ctx, store.TopicExecutions, ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, x := range []*hook.Execution{a, b, c} { // c through the claimer
 		f.waitStatus(x.ID, hook.StatusSuccess)
 	}
@@ -284,5 +299,55 @@ func TestPreclaimedRescuedAfterCrash(t *testing.T) {
 	}
 	if got.Attempts != 2 {
 		t.Fatalf("attempts %d, want 2 (the lost preclaim, then the rescue)", got.Attempts)
+	}
+}
+
+// The executions of one event's chain run one after another on many
+// workers: each waits for the one before it (the worker that finishes one
+// takes the next over from its save).
+func TestChainRunsInOrderByHandOver(t *testing.T) {
+	f := newFixture(t)
+	q := f.queue("n1", 8, time.Minute)
+	if err := q.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(f.ctx)
+	const chains, length = 10, 5
+	var all [][]*hook.Execution
+	for range chains {
+		var chain []*hook.Execution
+		for i := range length {
+			x := f.newExecution()
+			if i > 0 {
+				x.AfterExec = chain[i-1].ID
+			}
+			chain = append(chain, x)
+		}
+		if err := f.st.ExecutionInsert(f.ctx, chain...); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, chain)
+	}
+	if err := f.st.Notify(f.ctx, store.TopicExecutions, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, chain := range all {
+		f.waitStatus(chain[length-1].ID, hook.StatusSuccess)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pos := map[string]int{}
+	for i, id := range f.order {
+		pos[id] = i
+	}
+	for _, chain := range all {
+		for i, x := range chain {
+			if f.ran[x.ID] != 1 {
+				t.Errorf("%s ran %d times, want once", x.ID, f.ran[x.ID])
+			}
+			if i > 0 && pos[x.ID] < pos[chain[i-1].ID] {
+				t.Errorf("%s (position %d) ran before %s", x.ID, i, chain[i-1].ID)
+			}
+		}
 	}
 }

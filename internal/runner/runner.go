@@ -27,10 +27,8 @@ type Deps struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Host    action.Host
-	// Hook returns the current definition of a hook (store.ErrNotFound when deleted).
-	Hook func(ctx context.Context, id string) (*hook.Hook, error)
-	// Account returns an account (for signing secrets and templates).
-	Account func(ctx context.Context, id string) (*hook.Account, error)
+	// Lookup finds the hook an execution runs and its account.
+	Lookup Lookup
 	// Secrets returns the decrypted secrets of an account.
 	Secrets func(ctx context.Context, accountID string) (map[string]string, error)
 	// OnDone is told about every execution the runner saved (final or retrying).
@@ -40,6 +38,15 @@ type Deps struct {
 	OnAction func(actionType, result string)
 	// ActionTimeout bounds one attempt of one action. Default 2m.
 	ActionTimeout time.Duration
+}
+
+// Lookup is where the runner finds hooks and accounts (the dispatcher's
+// caches).
+type Lookup interface {
+	// Hook returns the current definition of a hook (store.ErrNotFound when deleted).
+	Hook(ctx context.Context, id string) (*hook.Hook, error)
+	// Account returns an account (for signing secrets and templates).
+	Account(ctx context.Context, id string) (*hook.Account, error)
 }
 
 // Runner runs executions.
@@ -55,8 +62,11 @@ func New(d Deps) *Runner {
 	return &Runner{d: d}
 }
 
-// Run runs x from its cursor and saves the outcome. It is the queue's Handler.
-func (r *Runner) Run(ctx context.Context, x *hook.Execution) {
+// Run runs x from its cursor and saves the outcome. It is the queue's
+// Handler: when x ends, the save releases the executions waiting for it
+// (SPEC §10), and the one handoff() leases to this node, if any, is
+// returned for the worker to run next.
+func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
 	start := r.d.Now()
 	r.run(ctx, x)
 	x.DurationMS += r.d.Now().Sub(start).Milliseconds()
@@ -64,24 +74,30 @@ func (r *Runner) Run(ctx context.Context, x *hook.Execution) {
 		t := r.d.Now().UTC()
 		x.FinishedAt = &t
 	}
-	if err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x); err != nil {
+	var lease *store.Lease
+	if x.Done() && handoff != nil {
+		lease = handoff()
+	}
+	next, err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x, lease)
+	if err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			r.d.Logger.Warn("execution lease lost; another node owns it now", "execution", x.ID)
-			return
+			return nil
 		}
 		r.d.Logger.Error("save execution", "execution", x.ID, "err", err)
-		return
+		return nil
 	}
 	if r.d.OnDone != nil {
 		r.d.OnDone(x)
 	}
+	return next
 }
 
 func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 	if x.Status == hook.StatusCancelled {
 		return
 	}
-	h, err := r.d.Hook(ctx, x.HookID)
+	h, err := r.d.Lookup.Hook(ctx, x.HookID)
 	if errors.Is(err, store.ErrNotFound) {
 		x.Status, x.ErrorMessage = hook.StatusCancelled, "the hook was deleted before it ran"
 		return
@@ -91,7 +107,7 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		return
 	}
 	x.Debug = h.Debug
-	acc, err := r.d.Account(ctx, h.AccountID)
+	acc, err := r.d.Lookup.Account(ctx, h.AccountID)
 	if err != nil {
 		r.retryWhole(x, fmt.Errorf("load account: %w", err))
 		return
@@ -102,7 +118,12 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		return
 	}
 	red := NewRedactor(secrets)
-	env := Env(x.Context, Steps(x.Results), secrets, r.d.Now())
+	c, err := r.withEarlierWrites(ctx, h, x)
+	if err != nil {
+		r.retryWhole(x, fmt.Errorf("load earlier writes: %w", err))
+		return
+	}
+	env := Env(c, Steps(x.Results), secrets, r.d.Now())
 
 	if x.ConditionResult == nil && h.Condition != "" {
 		ok, cerr := r.condition(h.Condition, env)
@@ -237,6 +258,39 @@ func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account,
 	}
 	res.Status = "failed"
 	return outcomeFailed
+}
+
+// withEarlierWrites is x's context with the fields of its triggering record
+// that the hooks before it in its event's order set (SPEC §10: later hooks
+// see the first writer's value, never write it). x.Context itself, shared
+// with the other executions of the event, is left as the event had it.
+func (r *Runner) withEarlierWrites(ctx context.Context, h *hook.Hook, x *hook.Execution) (map[string]any, error) {
+	if x.EventID == "" || x.Seq == 0 || h.Parallel() {
+		return x.Context, nil
+	}
+	rec, _ := x.Context["record"].(map[string]any)
+	id, _ := rec["id"].(string)
+	if id == "" {
+		return x.Context, nil
+	}
+	claims, err := r.d.Store.FieldClaimList(ctx, x.EventID, id)
+	if err != nil || len(claims) == 0 {
+		return x.Context, err
+	}
+	now := maps.Clone(rec)
+	for _, cl := range claims {
+		if cl.Value == nil {
+			delete(now, cl.Field)
+		} else {
+			now[cl.Field] = cl.Value
+		}
+	}
+	c := maps.Clone(x.Context)
+	c["record"] = now
+	if data, ok := c["data"].(map[string]any); ok && data["id"] == id {
+		c["data"] = now // a record event's data is the record
+	}
+	return c, nil
 }
 
 // retryWhole puts x back for a later attempt after an internal error.

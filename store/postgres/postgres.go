@@ -91,6 +91,7 @@ var dialect = &sqlstore.Dialect{
 	Name:                  "postgres",
 	Dollar:                true,
 	SkipLocked:            true,
+	AdvisoryLocks:         true,
 	IsUniqueViolation:     pgCode("23505"),
 	IsForeignKeyViolation: pgCode("23503"),
 }

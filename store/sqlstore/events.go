@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
 )
 
 var eventCols = []string{"id", "account_id", "type", "collection", "data", "actor", "occurred_at",
@@ -88,18 +89,38 @@ func (q *Q) EventGet(ctx context.Context, id string) (*hook.Event, error) {
 
 // FieldClaim implements store.Querier. eventID must name a stored event
 // (claims go with it when it is pruned); otherwise ErrNotFound.
-func (q *Q) FieldClaim(ctx context.Context, eventID, recordID, field string, seq int) (bool, error) {
+func (q *Q) FieldClaim(ctx context.Context, eventID, recordID, field string, seq int, value any) (bool, error) {
+	v, err := toJSON("claimed value", value)
+	if err != nil {
+		return false, err
+	}
 	var n int64
-	err := q.write1(ctx, func(q *Q) error {
+	err = q.write1(ctx, func(q *Q) error {
 		var err error
-		// Inserted, or taken over from a later position (or the same one):
-		// one row affected. An earlier position keeps it: none.
-		n, err = q.execN(ctx, `INSERT INTO field_claims (event_id, record_id, field, seq) VALUES (?, ?, ?, ?)
-			ON CONFLICT (event_id, record_id, field) DO UPDATE SET seq = excluded.seq
-			WHERE field_claims.seq >= excluded.seq`, eventID, recordID, field, seq)
+		// The first claim wins: inserted, or the claim is the caller's own
+		// (a retry or a replay of the same position): one row affected.
+		n, err = q.execN(ctx, `INSERT INTO field_claims (event_id, record_id, field, seq, value) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (event_id, record_id, field) DO UPDATE SET value = excluded.value
+			WHERE field_claims.seq = excluded.seq`, eventID, recordID, field, seq, v)
 		return q.fail("claim field "+field, err)
 	})
 	return n > 0, err
+}
+
+// FieldClaimList implements store.Querier.
+func (q *Q) FieldClaimList(ctx context.Context, eventID, recordID string) ([]store.FieldClaim, error) {
+	return collect(ctx, q, "field claims", func(r rowScanner) (store.FieldClaim, error) {
+		var (
+			c store.FieldClaim
+			v string
+		)
+		if err := r.Scan(&c.Field, &c.Seq, &v); err != nil {
+			return c, err
+		}
+		var d jsonDec
+		d.val("claimed value", v, &c.Value)
+		return c, d.err
+	}, `SELECT field, seq, value FROM field_claims WHERE event_id = ? AND record_id = ? ORDER BY field`, eventID, recordID)
 }
 
 // SlotClaim implements store.Querier.

@@ -15,7 +15,8 @@ var executionCols = []string{"id", "account_id", "hook_id", "event_id", "trigger
 	"attempts", "actions_executed", "error_message", "duration_ms", "context", "results", "exhausted",
 	"depth", "seq", "action_cursor", "replay_of", "condition_result", "condition_error",
 	"scheduled_for", "run_at", "created_at", "executed_at", "finished_at", "locked_by",
-	"locked_until", "lease_token", "debug", "wait_for_completion"}
+	"locked_until", "lease_token", "debug", "wait_for_completion",
+	"ordering_key", "after_exec", "after_key", "note"}
 
 var executionSelect = "SELECT " + cols("", executionCols) + " FROM executions"
 
@@ -33,7 +34,8 @@ func scanExecution(r rowScanner) (*hook.Execution, error) {
 		&x.Attempts, &x.ActionsExecuted, &errMsg, &x.DurationMS, &ctxJSON, &results, &x.Exhausted,
 		&x.Depth, &x.Seq, &x.Cursor, &repl, &condResult, &condErr,
 		&scheduled, &runAt, &created, &executed, &finished, &lockedBy,
-		&lockedUntil, &x.LeaseToken, &x.Debug, &x.WaitForCompletion); err != nil {
+		&lockedUntil, &x.LeaseToken, &x.Debug, &x.WaitForCompletion,
+		&x.OrderingKey, &x.AfterExec, &x.AfterKey, &x.Note); err != nil {
 		return nil, err
 	}
 	var d jsonDec
@@ -50,6 +52,7 @@ func scanExecution(r rowScanner) (*hook.Execution, error) {
 	x.ScheduledFor, x.ExecutedAt, x.FinishedAt = fromNullUS(scheduled), fromNullUS(executed), fromNullUS(finished)
 	x.LockedUntil = fromNullUS(lockedUntil)
 	x.RunAt, x.CreatedAt = fromUS(runAt), fromUS(created)
+	x.WaitingFor = waitingFor(&x)
 	return &x, nil
 }
 
@@ -79,7 +82,17 @@ func executionArgs(x *hook.Execution) ([]any, error) {
 		x.Attempts, x.ActionsExecuted, x.ErrorMessage, x.DurationMS, ctxJSON, results, x.Exhausted,
 		x.Depth, x.Seq, x.Cursor, x.ReplayOf, nullBool(x.ConditionResult), x.ConditionError,
 		usPtr(x.ScheduledFor), us(x.RunAt), us(x.CreatedAt), usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.LockedBy,
-		usPtr(x.LockedUntil), x.LeaseToken, x.Debug, x.WaitForCompletion}, nil
+		usPtr(x.LockedUntil), x.LeaseToken, x.Debug, x.WaitForCompletion,
+		x.OrderingKey, x.AfterExec, x.AfterKey, x.Note}, nil
+}
+
+// waitingFor is what an execution shows it waits for: the previous hook of
+// its event first, else the previous execution of its ordering key.
+func waitingFor(x *hook.Execution) string {
+	if x.AfterExec != "" {
+		return x.AfterExec
+	}
+	return x.AfterKey
 }
 
 // insertChunk bounds the rows of one multi-row INSERT.
@@ -135,6 +148,9 @@ func (q *Q) ExecutionList(ctx context.Context, f store.ExecutionFilter) ([]*hook
 	w.in("account_id", f.AccountIDs)
 	if f.HookID != "" {
 		w.add("hook_id = ?", f.HookID)
+	}
+	if f.EventID != "" {
+		w.add("event_id = ?", f.EventID)
 	}
 	if f.Status != "" {
 		w.add("status = ?", f.Status)

@@ -12,7 +12,7 @@ import (
 
 var hookCols = []string{"id", "account_id", "name", "description", "enabled", "position", "roles",
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
-	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at"}
+	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key"}
 
 var hookSelect = "SELECT " + cols("", hookCols) + " FROM hooks"
 
@@ -26,7 +26,7 @@ func scanHook(r rowScanner) (*hook.Hook, error) {
 	)
 	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
 		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
-		&next, &last, &h.RunCount, &created, &updated); err != nil {
+		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey); err != nil {
 		return nil, err
 	}
 	var d jsonDec
@@ -53,7 +53,7 @@ func hookArgs(h *hook.Hook) ([]any, error) {
 	}
 	return []any{h.Name, h.Description, h.Enabled, h.Order, roles, h.Category, h.Debug,
 		h.Trigger.Type, trigger, h.Condition, h.OnConditionError, actions,
-		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt)}, nil
+		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey}, nil
 }
 
 // HookInsert implements store.Querier.
@@ -106,12 +106,19 @@ func (q *Q) HookUpdate(ctx context.Context, h *hook.Hook) error {
 	if err != nil {
 		return err
 	}
-	args = append(args[:len(args)-2], us(h.UpdatedAt), h.ID) // drop created_at
+	// Every column after id and account_id but created_at.
+	var set []string
+	var vals []any
+	for i, c := range hookCols[2:] {
+		if c == "created_at" {
+			continue
+		}
+		set = append(set, c+" = ?")
+		vals = append(vals, args[i])
+	}
+	vals = append(vals, h.ID)
 	return q.write1(ctx, func(q *Q) error {
-		return q.execOne(ctx, "update hook "+h.ID, `UPDATE hooks SET name = ?, description = ?, enabled = ?,
-			position = ?, roles = ?, category = ?, debug = ?, trigger_type = ?, trigger_json = ?, cond = ?,
-			on_condition_error = ?, actions = ?, next_run_at = ?, last_run_at = ?, run_count = ?,
-			updated_at = ? WHERE id = ?`, args...)
+		return q.execOne(ctx, "update hook "+h.ID, `UPDATE hooks SET `+strings.Join(set, ", ")+` WHERE id = ?`, vals...)
 	})
 }
 

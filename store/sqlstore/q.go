@@ -29,6 +29,9 @@ type Dialect struct {
 	// SkipLocked makes claim queries lock the rows they pick with
 	// FOR UPDATE SKIP LOCKED, so concurrent claimers skip each other's rows.
 	SkipLocked bool
+	// AdvisoryLocks serializes writers of one ordering key with
+	// pg_advisory_xact_lock (PostgreSQL); SQLite's single writer needs none.
+	AdvisoryLocks bool
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors.
 	IsUniqueViolation     func(error) bool
 	IsForeignKeyViolation func(error) bool

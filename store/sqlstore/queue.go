@@ -27,7 +27,8 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 	)
 	if q.d.SkipLocked {
 		query = `WITH picked AS MATERIALIZED (SELECT id FROM executions
-				WHERE status = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+				WHERE status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?
+				ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
 			UPDATE executions e SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
 				attempts = e.attempts + 1, executed_at = COALESCE(e.executed_at, ?)
 			FROM picked WHERE e.id = picked.id
@@ -36,8 +37,8 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 	} else {
 		query = `UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
 				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
-			WHERE id IN (SELECT id FROM executions WHERE status = 'pending' AND run_at <= ?
-				ORDER BY run_at, id LIMIT ?)
+			WHERE id IN (SELECT id FROM executions WHERE status = 'pending' AND after_exec = '' AND after_key = ''
+				AND run_at <= ? ORDER BY run_at, id LIMIT ?)
 			RETURNING ` + cols("", executionCols)
 		args = []any{node, us(leaseUntil), token, us(now), us(now), limit}
 	}
@@ -59,41 +60,185 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 // ExecutionSave implements store.Querier. It writes status, results,
 // cursor, run_at, attempts, actions_executed, duration, executed_at,
 // finished_at, error, exhausted and the condition outcome; not the context.
-func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution) error {
+// A final status also releases the executions that wait for x, and leases
+// one of them that is now due to lease.Node (see store.Querier).
+func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.Lease) (*hook.Execution, error) {
 	if x.LeaseToken == "" {
-		return fmt.Errorf("save execution %s: no lease token: %w", x.ID, store.ErrLeaseLost)
+		return nil, fmt.Errorf("save execution %s: no lease token: %w", x.ID, store.ErrLeaseLost)
 	}
 	results, err := toJSON("execution results", x.Results)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	release := x.Status != hook.StatusRunning
 	lock := ""
 	if release {
 		lock = ", locked_by = '', locked_until = NULL"
 	}
-	var n int64
-	err = q.write1(ctx, func(q *Q) error {
-		var err error
-		n, err = q.execN(ctx, `UPDATE executions SET status = ?, results = ?, action_cursor = ?, run_at = ?,
+	save := func(q *Q) error {
+		n, err := q.execN(ctx, `UPDATE executions SET status = ?, results = ?, action_cursor = ?, run_at = ?,
 			attempts = ?, actions_executed = ?, duration_ms = ?, executed_at = ?, finished_at = ?,
-			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?`+lock+`
+			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?, note = ?`+lock+`
 			WHERE id = ? AND lease_token = ?`,
 			x.Status, results, x.Cursor, us(x.RunAt), x.Attempts, x.ActionsExecuted, x.DurationMS,
 			usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.ErrorMessage, x.Exhausted,
-			nullBool(x.ConditionResult), x.ConditionError, x.ID, x.LeaseToken)
-		return q.fail("save execution "+x.ID, err)
-	})
-	if err != nil {
-		return err
+			nullBool(x.ConditionResult), x.ConditionError, x.Note, x.ID, x.LeaseToken)
+		if err != nil {
+			return q.fail("save execution "+x.ID, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("save execution %s: %w", x.ID, store.ErrLeaseLost)
+		}
+		return nil
 	}
-	if n == 0 {
-		return fmt.Errorf("save execution %s: %w", x.ID, store.ErrLeaseLost)
+	var next *hook.Execution
+	if !x.Done() {
+		err = q.write1(ctx, save)
+	} else {
+		err = q.write(ctx, func(q *Q) error {
+			next = nil
+			if x.OrderingKey != "" {
+				// A transaction adding an execution behind x under this
+				// key holds the key's lock until it commits: wait for it,
+				// so that the release below sees the new row.
+				if err := q.lockOrderingKey(ctx, x.HookID, x.OrderingKey); err != nil {
+					return err
+				}
+			}
+			if err := save(q); err != nil {
+				return err
+			}
+			var err error
+			next, err = q.releaseWaiting(ctx, x.ID, lease)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
 	}
 	if release {
 		x.LockedBy, x.LockedUntil = "", nil
 	}
-	return nil
+	return next, nil
+}
+
+// releaseWaiting clears the waits on id of the executions behind it. Of
+// those now free to run, the first (by id) is leased to lease.Node when
+// lease is set and returned; the others are announced to the claimers.
+func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
+	type freed struct {
+		id, afterExec, afterKey string
+		runAt                   int64
+	}
+	rows, err := collect(ctx, q, "release executions waiting for "+id, func(r rowScanner) (freed, error) {
+		var f freed
+		err := r.Scan(&f.id, &f.afterExec, &f.afterKey, &f.runAt)
+		return f, err
+	}, `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
+		WHERE status = 'pending' AND (after_exec = ? OR after_key = ?)
+		RETURNING id, after_exec, after_key, run_at`, id, id, id, id)
+	if err != nil {
+		return nil, err
+	}
+	var ready []string
+	for _, f := range rows {
+		if f.afterExec == "" && f.afterKey == "" {
+			ready = append(ready, f.id)
+		}
+	}
+	if len(ready) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ready)
+	var next *hook.Execution
+	if lease != nil {
+		xs, err := collect(ctx, q, "hand over execution "+ready[0], scanExecution,
+			`UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
+				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
+			WHERE id = ? AND status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?
+			RETURNING `+cols("", executionCols),
+			lease.Node, us(lease.Until), rand.Text(), us(lease.Now), ready[0], us(lease.Now))
+		if err != nil {
+			return nil, err
+		}
+		if len(xs) == 1 {
+			next, ready = xs[0], ready[1:]
+		}
+	}
+	if len(ready) > 0 {
+		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
+}
+
+// lockOrderingKey serializes, until the transaction ends, the writers of
+// one hook's ordering key: those adding an execution behind its tail and
+// those releasing the tail. SQLite has one writer already.
+func (q *Q) lockOrderingKey(ctx context.Context, hookID, key string) error {
+	if !q.d.AdvisoryLocks {
+		return nil
+	}
+	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, hookID+" "+key)
+	return q.fail("lock ordering key", err)
+}
+
+// ExecutionOrderingTail implements store.Querier.
+func (q *Q) ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error) {
+	if !q.inTx {
+		return "", errors.New("ordering tail: must run inside a transaction")
+	}
+	if err := q.lockOrderingKey(ctx, hookID, key); err != nil {
+		return "", err
+	}
+	var id string
+	// The tail is the unfinished execution of the key that no other waits
+	// for (ids need not follow the order of the inserts: they are made
+	// before the transaction).
+	err := q.queryRow(ctx, `SELECT id FROM executions x WHERE hook_id = ? AND ordering_key = ?
+		AND status IN ('pending', 'running')
+		AND NOT EXISTS (SELECT 1 FROM executions y WHERE y.after_key = x.id)
+		ORDER BY id DESC LIMIT 1`, hookID, key).Scan(&id)
+	if err = q.fail("ordering tail", err); errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
+// ExecutionReleaseStale implements store.Querier.
+func (q *Q) ExecutionReleaseStale(ctx context.Context, heldSince time.Time, hold string) (int, error) {
+	var total int64
+	err := q.write(ctx, func(q *Q) error {
+		total = 0
+		for _, col := range []string{"after_exec", "after_key"} {
+			// Waits on an execution that is final (a release that could
+			// not see this row) or gone (its account was deleted).
+			n, err := q.execN(ctx, `UPDATE executions SET `+col+` = '' WHERE status = 'pending' AND `+col+` <> ''
+				AND NOT EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.`+col+`
+					AND p.status IN ('pending', 'running'))`)
+			if err != nil {
+				return q.fail("release stale waits", err)
+			}
+			total += n
+			// Waits on an execution that has been retrying longer than the hold.
+			n, err = q.execN(ctx, `UPDATE executions SET note = CAST(? AS TEXT) || `+col+` || CAST(? AS TEXT), `+col+` = ''
+				WHERE status = 'pending' AND `+col+` <> ''
+				AND EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.`+col+`
+					AND p.status = 'pending' AND p.executed_at IS NOT NULL AND p.executed_at < ?)`,
+				"went ahead without ", " (still retrying when the ordering hold of "+hold+" ran out)", us(heldSince))
+			if err != nil {
+				return q.fail("release held waits", err)
+			}
+			total += n
+		}
+		if total > 0 {
+			return q.Notify(ctx, store.TopicExecutions, "")
+		}
+		return nil
+	})
+	return int(total), err
 }
 
 // ExecutionExtend implements store.Querier. Executions the node no longer
@@ -130,7 +275,8 @@ func (q *Q) ExecutionRescue(ctx context.Context, now time.Time) (int, error) {
 // ExecutionNextRunAt implements store.Querier.
 func (q *Q) ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error) {
 	var v int64
-	err := q.queryRow(ctx, `SELECT run_at FROM executions WHERE status = 'pending' ORDER BY run_at LIMIT 1`).Scan(&v)
+	err := q.queryRow(ctx, `SELECT run_at FROM executions WHERE status = 'pending' AND after_exec = '' AND after_key = ''
+		ORDER BY run_at LIMIT 1`).Scan(&v)
 	if err != nil {
 		if err = q.fail("next run", err); errors.Is(err, store.ErrNotFound) {
 			return time.Time{}, false, nil

@@ -120,7 +120,7 @@ func testAccountDeleteCascades(e *env) {
 		ok, err := e.s.SlotClaim(e.ctx, h.ID, t0)
 		e.must(err)
 		e.equal("slot", ok, true)
-		ok, err = e.s.FieldClaim(e.ctx, ev.ID, "r1", "status", 1)
+		ok, err = e.s.FieldClaim(e.ctx, ev.ID, "r1", "status", 1, "x")
 		e.must(err)
 		e.equal("field claim", ok, true)
 		return owned{h, k, ev, x, j}
@@ -155,7 +155,7 @@ func testAccountDeleteCascades(e *env) {
 		_, err = e.s.JobGet(e.ctx, o.job.ID)
 		e.isErr(err, store.ErrNotFound)
 		// Slots and field claims went with their hook and event.
-		_, err = e.s.FieldClaim(e.ctx, o.event.ID, "r1", "status", 1)
+		_, err = e.s.FieldClaim(e.ctx, o.event.ID, "r1", "status", 1, "x")
 		e.isErr(err, store.ErrNotFound)
 	}
 	for _, get := range []func() error{

@@ -112,7 +112,7 @@ func BenchEmitClaimSave(b *testing.B, s store.Store) {
 				x.Status, x.FinishedAt, x.ActionsExecuted, x.Cursor = hook.StatusSuccess, &t, 1, 1
 				x.Results = []hook.ActionResult{{Index: 0, Type: "send_webhook", Status: "success", Attempts: 1,
 					Output: map[string]any{"status": 200.0}, StartedAt: x.ExecutedAt, DurationMS: 3}}
-				if err := s.ExecutionSave(ctx, x); err != nil {
+				if _, err := s.ExecutionSave(ctx, x, nil); err != nil {
 					fail(err)
 					continue
 				}

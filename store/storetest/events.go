@@ -108,31 +108,41 @@ func testEventIdempotencyInTx(e *env) {
 func testFieldClaim(e *env) {
 	a := e.account("")
 	ev := e.event(a.ID, t0)
-	claim := func(record, field string, seq int) bool {
+	claim := func(record, field string, seq int, value any) bool {
 		e.t.Helper()
-		ok, err := e.s.FieldClaim(e.ctx, ev.ID, record, field, seq)
+		ok, err := e.s.FieldClaim(e.ctx, ev.ID, record, field, seq, value)
 		e.must(err)
 		return ok
 	}
-	e.equal("first claim", claim("r1", "status", 5), true)
-	e.equal("a later position loses", claim("r1", "status", 7), false)
-	e.equal("the same position again", claim("r1", "status", 5), true)
-	e.equal("an earlier position takes over", claim("r1", "status", 3), true)
-	e.equal("the former owner now loses", claim("r1", "status", 5), false)
-	e.equal("another field", claim("r1", "total", 9), true)
-	e.equal("another record", claim("r2", "status", 9), true)
-	e.equal("the owner", claim("r1", "status", 3), true)
+	e.equal("first claim", claim("r1", "status", 5, "paid"), true)
+	e.equal("a later position loses", claim("r1", "status", 7, "late"), false)
+	e.equal("the same position again", claim("r1", "status", 5, "paid again"), true)
+	e.equal("an earlier position loses too: the first claim wins", claim("r1", "status", 3, "early"), false)
+	e.equal("another field", claim("r1", "total", 9, 12.5), true)
+	e.equal("another record", claim("r2", "status", 9, "x"), true)
+	e.equal("a deleted field", claim("r1", "gone", 9, nil), true)
 
 	// Inside a transaction too.
 	e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
-		ok, err := q.FieldClaim(e.ctx, ev.ID, "r1", "status", 4)
+		ok, err := q.FieldClaim(e.ctx, ev.ID, "r1", "status", 4, "tx")
 		if err == nil && ok {
-			err = errors.New("seq 4 won over seq 3")
+			err = errors.New("seq 4 won over seq 5's claim")
 		}
 		return err
 	}))
-	_, err := e.s.FieldClaim(e.ctx, "ev_missing", "r1", "status", 1)
+	_, err := e.s.FieldClaim(e.ctx, "ev_missing", "r1", "status", 1, "x")
 	e.isErr(err, store.ErrNotFound)
+
+	got, err := e.s.FieldClaimList(e.ctx, ev.ID, "r1")
+	e.must(err)
+	e.equal("claims of r1", got, []store.FieldClaim{
+		{Field: "gone", Seq: 9, Value: nil},
+		{Field: "status", Seq: 5, Value: "paid again"},
+		{Field: "total", Seq: 9, Value: 12.5},
+	})
+	none, err := e.s.FieldClaimList(e.ctx, ev.ID, "r3")
+	e.must(err)
+	e.equal("claims of a record nobody wrote", len(none), 0)
 }
 
 func testSlotClaim(e *env) {

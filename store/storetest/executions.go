@@ -141,7 +141,7 @@ func testExecutionPrune(e *env) {
 	pending := mk(hook.StatusPending, ev2.ID, nil)
 	running := mk(hook.StatusRunning, "", nil)
 	skipped := mk(hook.StatusSkipped, "", nil) // never finished: created_at counts
-	_, err := e.s.FieldClaim(e.ctx, ev1.ID, "r1", "status", 1)
+	_, err := e.s.FieldClaim(e.ctx, ev1.ID, "r1", "status", 1, "x")
 	e.must(err)
 	for _, slot := range []time.Time{t0, t0.Add(2 * time.Hour)} {
 		_, err := e.s.SlotClaim(e.ctx, h.ID, slot)
@@ -167,7 +167,7 @@ func testExecutionPrune(e *env) {
 		_, err := e.s.EventGet(e.ctx, ev.ID)
 		e.must(err)
 	}
-	_, err = e.s.FieldClaim(e.ctx, ev1.ID, "r1", "status", 1)
+	_, err = e.s.FieldClaim(e.ctx, ev1.ID, "r1", "status", 1, "x")
 	e.isErr(err, store.ErrNotFound) // went with its event
 	ok, err := e.s.SlotClaim(e.ctx, h.ID, t0)
 	e.must(err)

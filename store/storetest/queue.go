@@ -98,7 +98,7 @@ func testExecutionClaimConcurrent(e *env) {
 					claimed[x.ID] = node
 					mu.Unlock()
 					x.Status, x.FinishedAt = hook.StatusSuccess, ptr(now)
-					if err := e.s.ExecutionSave(e.ctx, x); err != nil {
+					if err := e.save(x); err != nil {
 						e.t.Error(err)
 						return
 					}
@@ -133,21 +133,21 @@ func testExecutionSave(e *env) {
 	// A progress save keeps the lease.
 	x.Cursor, x.ActionsExecuted = 1, 1
 	x.Results = []hook.ActionResult{{Index: 0, Name: "a", Type: "send_webhook", Status: "success", Attempts: 1}}
-	e.must(e.s.ExecutionSave(e.ctx, x))
+	e.must(e.save(x))
 	got, err := e.s.ExecutionGet(e.ctx, x.ID)
 	e.must(err)
 	e.equal("progress", got, x)
 
 	stale := *x
 	stale.LeaseToken = "not-the-token"
-	e.isErr(e.s.ExecutionSave(e.ctx, &stale), store.ErrLeaseLost)
+	e.isErr(e.save(&stale), store.ErrLeaseLost)
 	stale.LeaseToken = ""
-	e.isErr(e.s.ExecutionSave(e.ctx, &stale), store.ErrLeaseLost)
+	e.isErr(e.save(&stale), store.ErrLeaseLost)
 
 	// A retry: back to pending, lease released.
 	x.Status, x.RunAt, x.ErrorMessage = hook.StatusPending, now.Add(time.Minute), "503"
 	x.Results[0].Status = "retrying"
-	e.must(e.s.ExecutionSave(e.ctx, x))
+	e.must(e.save(x))
 	got, err = e.s.ExecutionGet(e.ctx, x.ID)
 	e.must(err)
 	e.equal("released on pending", []any{got.LockedBy, got.LockedUntil, x.LockedBy, x.LockedUntil},
@@ -158,7 +158,7 @@ func testExecutionSave(e *env) {
 	xs, err = e.s.ExecutionClaim(e.ctx, "node-2", now.Add(time.Minute), now.Add(2*time.Minute), 1)
 	e.must(err)
 	e.equal("reclaimed", ids(xs, execID), []string{x.ID})
-	e.isErr(e.s.ExecutionSave(e.ctx, x), store.ErrLeaseLost)
+	e.isErr(e.save(x), store.ErrLeaseLost)
 	x = xs[0]
 	e.equal("attempts", x.Attempts, 2)
 
@@ -168,14 +168,14 @@ func testExecutionSave(e *env) {
 	x.Cursor = 2
 	x.Results = append(x.Results, hook.ActionResult{Index: 1, Name: "b", Type: "create_record", Status: "success",
 		Output: map[string]any{"id": "r1"}, StartedAt: ptr(now), DurationMS: 3})
-	e.must(e.s.ExecutionSave(e.ctx, x))
+	e.must(e.save(x))
 	got, err = e.s.ExecutionGet(e.ctx, x.ID)
 	e.must(err)
 	e.equal("final", got, x)
 	if got.LockedBy != "" || got.LockedUntil != nil {
 		e.t.Fatalf("final save kept the lease: %q until %v", got.LockedBy, got.LockedUntil)
 	}
-	e.isErr(e.s.ExecutionSave(e.ctx, &hook.Execution{ID: "ex_missing", LeaseToken: "t"}), store.ErrLeaseLost)
+	e.isErr(e.save(&hook.Execution{ID: "ex_missing", LeaseToken: "t"}), store.ErrLeaseLost)
 }
 
 func testExecutionExtendRescue(e *env) {
@@ -214,10 +214,10 @@ func testExecutionExtendRescue(e *env) {
 		if got.Status != hook.StatusPending || !got.RunAt.Equal(now.Add(time.Minute)) || got.LockedBy != "" || got.LockedUntil != nil {
 			e.t.Fatalf("rescued execution: %+v", got)
 		}
-		e.isErr(e.s.ExecutionSave(e.ctx, x), store.ErrLeaseLost)
+		e.isErr(e.save(x), store.ErrLeaseLost)
 	}
 	for _, x := range mine {
-		e.must(e.s.ExecutionSave(e.ctx, x))
+		e.must(e.save(x))
 	}
 	xs, err := e.s.ExecutionClaim(e.ctx, "node-1", later, later.Add(time.Minute), 10)
 	e.must(err)

@@ -41,6 +41,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExecutionClaimConcurrent", testExecutionClaimConcurrent},
 		{"ExecutionSave", testExecutionSave},
 		{"ExecutionExtendRescue", testExecutionExtendRescue},
+		{"OrderingChain", testOrderingChain},
+		{"OrderingKey", testOrderingKey},
+		{"OrderingKeyConcurrent", testOrderingKeyConcurrent},
+		{"OrderingReleaseStale", testOrderingReleaseStale},
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},
 		{"ExecutionStats", testExecutionStats},
@@ -109,6 +113,12 @@ func (e *env) equal(what string, got, want any) {
 
 func ptr[T any](v T) *T { return &v }
 
+// save saves x without taking over an execution it releases.
+func (e *env) save(x *hook.Execution) error {
+	_, err := e.s.ExecutionSave(e.ctx, x, nil)
+	return err
+}
+
 // account inserts an account with every field set.
 func (e *env) account(parentID string) *hook.Account {
 	e.t.Helper()
@@ -135,7 +145,7 @@ func (e *env) newHook(accountID string) *hook.Hook {
 			Retry:  &hook.RetryPolicy{MaxAttempts: 5, Backoff: "exponential", Initial: "2s", Max: "10m"},
 		}},
 		NextRunAt: ptr(t0.Add(time.Hour)), RunCount: 3, CreatedAt: t0, UpdatedAt: t0.Add(time.Minute),
-		LastRunAt: ptr(t0.Add(-time.Hour)),
+		LastRunAt: ptr(t0.Add(-time.Hour)), Ordering: hook.OrderingParallel, OrderingKey: "{{record.id}}",
 	}
 }
 
