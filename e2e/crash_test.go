@@ -137,7 +137,7 @@ func crashTest(t *testing.T, db string) {
 	}
 
 	var accepted sync.Map
-	var next atomic.Int64
+	var next, acceptedN atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for c := 0; c < 8; c++ {
@@ -154,6 +154,7 @@ func crashTest(t *testing.T, db string) {
 				code, _, err := apiCall(addr, admin, "POST", "/api/v1/events", map[string]any{"type": "70299", "data": map[string]any{"n": n}})
 				if err == nil && code == 202 {
 					accepted.Store(n, true)
+					acceptedN.Add(1)
 				}
 				if err != nil {
 					time.Sleep(5 * time.Millisecond)
@@ -161,7 +162,11 @@ func crashTest(t *testing.T, db string) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Kill once traffic is flowing: 100 events accepted (however busy the
+	// machine is), more arrive while the kill lands.
+	for deadline := time.Now().Add(time.Minute); acceptedN.Load() < 100 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
