@@ -107,16 +107,53 @@ type Executor interface {
 
 // Registry maps action types to executors.
 type Registry struct {
-	m map[string]Executor
+	m     map[string]Executor
+	order []string // registration order: how editors offer the types
 }
 
 // NewRegistry registers execs; a later one of the same type replaces an earlier.
 func NewRegistry(execs ...Executor) *Registry {
 	r := &Registry{m: make(map[string]Executor, len(execs))}
 	for _, e := range execs {
+		if _, dup := r.m[e.Type()]; !dup {
+			r.order = append(r.order, e.Type())
+		}
 		r.m[e.Type()] = e
 	}
 	return r
+}
+
+// Describe returns the description of typ. An executor that does not
+// describe itself gets one with its type as label and no fields (nil
+// Fields: its config is free-form JSON).
+func (r *Registry) Describe(typ string) (Description, bool) {
+	e, ok := r.m[typ]
+	if !ok {
+		return Description{}, false
+	}
+	if d, ok := e.(Describer); ok {
+		return d.Describe(), true
+	}
+	return Description{Type: typ, Label: typ}, true
+}
+
+// Descriptions describes every registered type, in registration order.
+func (r *Registry) Descriptions() []Description {
+	out := make([]Description, 0, len(r.order))
+	for _, t := range r.order {
+		d, _ := r.Describe(t)
+		out = append(out, d)
+	}
+	return out
+}
+
+// Ready reports why executors of typ cannot run yet (an unconfigured
+// provider), or nil.
+func (r *Registry) Ready(typ string) error {
+	if rd, ok := r.m[typ].(Readier); ok {
+		return rd.Ready()
+	}
+	return nil
 }
 
 // Get returns the executor of typ.

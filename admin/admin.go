@@ -64,6 +64,7 @@ type Handler struct {
 	pages     map[string]*template.Template
 	frags     *template.Template
 	staticVer string
+	cat       *catalog
 }
 
 // New builds the admin UI over e.
@@ -78,7 +79,7 @@ func New(e *hookline.Engine, o Options) (*Handler, error) {
 		o.SessionTTL = 12 * time.Hour
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	h := &Handler{e: e, o: o, log: o.Logger, now: e.Config().Now, mux: http.NewServeMux()}
+	h := &Handler{e: e, o: o, log: o.Logger, now: e.Config().Now, mux: http.NewServeMux(), cat: newCatalog(e.ActionDescriptions())}
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
 	}

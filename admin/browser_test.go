@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(css("[data-add-case]")),
 		chromedp.WaitVisible(css(`[id="actions[0].cases[0].when"]`)),
 		chromedp.SendKeys(css(`[id="actions[0].cases[0].when"]`), "total > 5000"),
-		chromedp.SendKeys(css(`[id="actions[0].cases[0].config"]`), `{"body_template": {"text": "VIP {{record.id}}"}}`),
+		chromedp.SendKeys(css(`[id="actions[0].cases[0].send_webhook.body_template"]`), `{"text": "VIP {{record.id}}"}`),
 	)
 	waitJS(t, ctx, "the live check to pass", `document.querySelector("[data-live-state]").textContent.includes("Ready to save")`)
 
@@ -146,6 +147,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	if got := text(t, ctx, "[data-dryrun-result]"); !strings.Contains(got, "VIP rec_sample") || !strings.Contains(got, "POST "+rcv.URL+"/orders") {
 		t.Fatalf("dry run result: %q", got)
 	}
+	shot(t, ctx, "editor-new")
 	// A small order: the condition fails.
 	do(t, ctx,
 		chromedp.SetValue(css("#test_data"), `{"total": 20}`),
@@ -195,6 +197,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(css(`tr[data-status="success"] a.btn`)),
 		chromedp.WaitVisible(css("[data-result]")),
 	)
+	shot(t, ctx, "execution")
 	detail := text(t, ctx, "main")
 	for _, want := range []string{"notify", "send_webhook", "own config", "Request", "Response", "orders", "600"} {
 		if !strings.Contains(detail, want) {
@@ -360,4 +363,37 @@ func TestBrowserActionsReorder(t *testing.T) {
 	if _, has := second["cases"]; has {
 		t.Fatalf("the second action got a case: %v", second)
 	}
+}
+
+// shot saves full-page screenshots of the current page, at desktop and at
+// phone width, into $HOOKLINE_SCREENSHOTS (when set) as name.png and
+// name-phone.png, for people to look at.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("HOOKLINE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		suffix string
+		width  int64
+	}{{"", 1280}, {"-phone", 390}} {
+		do(t, ctx, chromedp.EmulateViewport(w.width, 900))
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`Math.min(document.documentElement.scrollHeight, 12000)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, chromedp.EmulateViewport(w.width, max(h, 600)))
+		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+w.suffix+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 }

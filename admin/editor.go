@@ -27,10 +27,11 @@ type editorView struct {
 	Scope       *scope
 	Collections []string
 	EventTypes  []*store.EventType
-	Types       []string
+	Types       []*typeView
 	HookOpts    []*hook.Hook
 	Actions     []actionView
 	Blank       actionView
+	BlankCase   caseView
 	Errors      []fieldErr
 	InboundBase string
 	Sample      string
@@ -63,20 +64,6 @@ func (v *editorView) ErrorsJSON() string {
 	return string(b)
 }
 
-// Fields are the config fields of an action type.
-func (v *editorView) Fields(typ string) []fieldDef { return actionFields[typ] }
-
-// TypeLabel names an action type.
-func (v *editorView) TypeLabel(typ string) string {
-	if l, ok := actionLabels[typ]; ok {
-		return l
-	}
-	return typ
-}
-
-// Known reports whether the editor has fields for an action type.
-func (v *editorView) Known(typ string) bool { _, ok := actionFields[typ]; return ok }
-
 var (
 	weekdays   = [][2]string{{"mon", "Mon"}, {"tue", "Tue"}, {"wed", "Wed"}, {"thu", "Thu"}, {"fri", "Fri"}, {"sat", "Sat"}, {"sun", "Sun"}}
 	timezones  = []string{"UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Warsaw", "Europe/Kyiv", "Europe/Istanbul", "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Asia/Seoul", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "America/Argentina/Buenos_Aires", "America/Mexico_City", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"}
@@ -98,9 +85,14 @@ type actionView struct {
 	Retry      map[string]string
 }
 
+// caseView is one case of an action: the same inputs as its action, filled
+// where the case overrides the action's config, or JSON.
 type caseView struct {
-	J            int
-	When, Config string
+	I, J       int
+	When       string
+	JSON       bool
+	ConfigJSON string
+	Values     map[string]string
 }
 
 // Val is the value of a config field of type typ: the action's own when it
@@ -111,9 +103,11 @@ func (a actionView) Val(typ, name string) string {
 			return v
 		}
 	}
-	fd, _ := fieldOf(typ, name)
-	return fd.Default
+	return ""
 }
+
+// Val is the case's value of field name when the action has type typ.
+func (c caseView) Val(typ, name string) string { return c.Values[name] }
 
 // HasRetry opens the retry section when something is set.
 func (a actionView) HasRetry() bool {
@@ -125,7 +119,7 @@ func (a actionView) HasRetry() bool {
 	return false
 }
 
-func actionsFromForm(f url.Values) []actionView {
+func (c *catalog) actionsFromForm(f url.Values) []actionView {
 	var out []actionView
 	for pos, i := range actionIndices(f) {
 		p := fmt.Sprintf("actions[%d]", i)
@@ -133,14 +127,24 @@ func actionsFromForm(f url.Values) []actionView {
 		if f.Has(p + ".config_json") {
 			a.JSON, a.ConfigJSON = true, f.Get(p+".config_json")
 		}
-		for _, fd := range actionFields[a.Type] {
+		t := c.get(a.Type)
+		for _, fd := range t.Inputs {
 			if k := p + ".config." + fd.Name; f.Has(k) {
 				a.Values[fd.Name] = f.Get(k)
 			}
 		}
 		for cpos, j := range caseIndices(f, i) {
 			cp := fmt.Sprintf("%s.cases[%d]", p, j)
-			a.Cases = append(a.Cases, caseView{J: cpos, When: f.Get(cp + ".when"), Config: f.Get(cp + ".config")})
+			cv := caseView{I: pos, J: cpos, When: f.Get(cp + ".when"), Values: map[string]string{}}
+			if f.Has(cp+".config_json") || a.JSON {
+				cv.JSON, cv.ConfigJSON = true, f.Get(cp+".config_json")
+			}
+			for _, fd := range t.Inputs {
+				if k := cp + ".config." + fd.Name; f.Has(k) {
+					cv.Values[fd.Name] = f.Get(k)
+				}
+			}
+			a.Cases = append(a.Cases, cv)
 		}
 		for _, k := range []string{"max_attempts", "backoff", "initial", "max"} {
 			a.Retry[k] = f.Get(p + ".retry." + k)
@@ -151,7 +155,7 @@ func actionsFromForm(f url.Values) []actionView {
 }
 
 // newHookForm is the form of a hook not yet written.
-func newHookForm(s *session, r *http.Request) url.Values {
+func newHookForm(s *session, r *http.Request, first string) url.Values {
 	f := url.Values{}
 	f.Set("account_id", s.AccountID)
 	f.Set("order", "100")
@@ -175,8 +179,7 @@ func newHookForm(s *session, r *http.Request) url.Values {
 	if a := r.URL.Query().Get("account"); a != "" {
 		f.Set("account_id", a)
 	}
-	f.Set("actions[0].type", "send_webhook")
-	f.Set("actions[0].config.method", "POST")
+	f.Set("actions[0].type", first)
 	return f
 }
 
@@ -205,31 +208,21 @@ func (h *Handler) editorView(ctx context.Context, r *http.Request, s *session, f
 	if v.HookOpts, err = h.e.ListHooks(ctx, s.p, hookline.HookQuery{Page: store.Page{Limit: 500}}); err != nil {
 		return nil, err
 	}
-	registered := h.e.Actions()
-	for _, t := range actionOrder {
-		if slices.Contains(registered, t) {
-			v.Types = append(v.Types, t)
-		}
-	}
-	for _, t := range registered {
-		if !slices.Contains(v.Types, t) {
-			v.Types = append(v.Types, t)
-		}
-	}
-	v.Actions = actionsFromForm(f)
+	v.Types = append(v.Types, h.cat.list...)
+	v.Actions = h.cat.actionsFromForm(f)
 	for _, a := range v.Actions {
-		if a.Type != "" && !slices.Contains(v.Types, a.Type) {
-			v.Types = append(v.Types, a.Type)
+		if _, known := h.cat.by[a.Type]; a.Type != "" && !known {
+			v.Types = append(v.Types, h.cat.get(a.Type))
 		}
 	}
-	blank := "send_webhook"
-	if len(v.Types) > 0 && !slices.Contains(v.Types, blank) {
-		blank = v.Types[0]
+	blank := ""
+	if len(v.Types) > 0 {
+		blank = v.Types[0].Type
 	}
 	v.Blank = actionView{Type: blank, Values: map[string]string{}, Retry: map[string]string{}}
 	v.Sample = sampleData(f)
 	if f.Get("trigger_kind") == "schedule" {
-		hk, _ := parseHookForm(f)
+		hk, _ := h.cat.parseHookForm(f)
 		v.Schedule, _ = h.schedulePreview(hk)
 	}
 	return v, nil
@@ -250,7 +243,7 @@ func sampleData(f url.Values) string {
 }
 
 func (h *Handler) editorNew(w http.ResponseWriter, r *http.Request, s *session) error {
-	v, err := h.editorView(r.Context(), r, s, newHookForm(s, r), nil)
+	v, err := h.editorView(r.Context(), r, s, newHookForm(s, r, h.cat.first()), nil)
 	if err != nil {
 		return err
 	}
@@ -263,7 +256,7 @@ func (h *Handler) editorEdit(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	v, err := h.editorView(r.Context(), r, s, hookForm(hk), h.e.View(hk))
+	v, err := h.editorView(r.Context(), r, s, h.cat.hookForm(hk), h.e.View(hk))
 	if err != nil {
 		return err
 	}
@@ -283,7 +276,7 @@ func (h *Handler) editorSave(w http.ResponseWriter, r *http.Request, s *session)
 			return err
 		}
 	}
-	hk, errs := parseHookForm(f)
+	hk, errs := h.cat.parseHookForm(f)
 	activate := f.Get("intent") == "activate"
 	if activate {
 		hk.Enabled = true

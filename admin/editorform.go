@@ -116,7 +116,7 @@ func parseIntField(raw, field string, errs *[]fieldErr) int {
 // parseHookForm turns the editor's fields into a hook. The errors are
 // fields that could not even be read (bad JSON, not a number); everything
 // else is left to the engine's validation.
-func parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
+func (c *catalog) parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
 	var errs []fieldErr
 	h := &hook.Hook{
 		Name:             strings.TrimSpace(f.Get("name")),
@@ -167,64 +167,38 @@ func parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
 		t.Type = hook.TriggerManual
 	}
 	for pos, i := range actionIndices(f) {
-		h.Actions = append(h.Actions, parseActionForm(f, i, pos, &errs))
+		h.Actions = append(h.Actions, c.parseActionForm(f, i, pos, &errs))
 	}
 	return h, errs
 }
 
 // parseActionForm reads the action at form index i; errors name its
 // position pos (indices are renumbered in the browser, but be safe).
-func parseActionForm(f url.Values, i, pos int, errs *[]fieldErr) hook.Action {
+func (c *catalog) parseActionForm(f url.Values, i, pos int, errs *[]fieldErr) hook.Action {
 	p := fmt.Sprintf("actions[%d]", i)
 	e := fmt.Sprintf("actions[%d]", pos)
 	a := hook.Action{Type: f.Get(p + ".type"), Name: strings.TrimSpace(f.Get(p + ".name")), Config: map[string]any{}}
+	t := c.get(a.Type)
+	get := func(k string) (string, bool) { return f.Get(k), f.Has(k) }
 	if f.Has(p + ".config_json") {
 		if m := parseObject(f.Get(p+".config_json"), e+".config", errs); m != nil {
 			a.Config = m
 		}
 	} else {
-		for _, fd := range actionFields[a.Type] {
-			key := p + ".config." + fd.Name
-			if !f.Has(key) {
-				continue
-			}
-			raw := f.Get(key)
-			switch fd.Kind {
-			case "json":
-				if v, ok := parseJSONField(raw, e+".config."+fd.Name, errs); ok && v != nil {
-					a.Config[fd.Name] = v
-				}
-			case "number":
-				if strings.TrimSpace(raw) != "" {
-					a.Config[fd.Name] = parseIntField(raw, e+".config."+fd.Name, errs)
-				}
-			case "list":
-				switch items := nonEmpty(strings.Split(raw, ",")); len(items) {
-				case 0:
-				case 1:
-					a.Config[fd.Name] = items[0]
-				default:
-					list := make([]any, len(items))
-					for i, it := range items {
-						list[i] = it
-					}
-					a.Config[fd.Name] = list
-				}
-			default:
-				if strings.TrimSpace(raw) != "" {
-					a.Config[fd.Name] = raw
-				}
-			}
-		}
+		a.Config = formConfig(t, get, p+".config", e+".config", errs)
 	}
 	for cpos, j := range caseIndices(f, i) {
 		cp := fmt.Sprintf("%s.cases[%d]", p, j)
 		ce := fmt.Sprintf("%s.cases[%d]", e, cpos)
-		c := hook.Case{When: strings.TrimSpace(f.Get(cp + ".when")), Config: map[string]any{}}
-		if m := parseObject(f.Get(cp+".config"), ce+".config", errs); m != nil {
-			c.Config = m
+		cs := hook.Case{When: strings.TrimSpace(f.Get(cp + ".when")), Config: map[string]any{}}
+		if f.Has(cp + ".config_json") {
+			if m := parseObject(f.Get(cp+".config_json"), ce+".config", errs); m != nil {
+				cs.Config = m
+			}
+		} else {
+			cs.Config = formConfig(t, get, cp+".config", ce+".config", errs)
 		}
-		a.Cases = append(a.Cases, c)
+		a.Cases = append(a.Cases, cs)
 	}
 	rp := &hook.RetryPolicy{
 		Backoff: f.Get(p + ".retry.backoff"), Initial: strings.TrimSpace(f.Get(p + ".retry.initial")),
@@ -238,7 +212,7 @@ func parseActionForm(f url.Values, i, pos int, errs *[]fieldErr) hook.Action {
 }
 
 // hookForm renders a stored hook as the editor's fields.
-func hookForm(h *hook.Hook) url.Values {
+func (c *catalog) hookForm(h *hook.Hook) url.Values {
 	f := url.Values{}
 	f.Set("name", h.Name)
 	f.Set("description", h.Description)
@@ -302,29 +276,34 @@ func hookForm(h *hook.Hook) url.Values {
 		f.Set("trigger_kind", "manual")
 	}
 	for i, a := range h.Actions {
-		setActionForm(f, i, a)
+		c.setActionForm(f, i, a)
 	}
 	return f
 }
 
-func setActionForm(f url.Values, i int, a hook.Action) {
+func (c *catalog) setActionForm(f url.Values, i int, a hook.Action) {
 	p := fmt.Sprintf("actions[%d]", i)
 	f.Set(p+".type", a.Type)
 	f.Set(p+".name", a.Name)
-	if fields, ok := actionFormFields(a); ok {
-		for k, v := range fields {
+	t := c.get(a.Type)
+	texts, asForm := configTexts(t, a.Config)
+	if asForm {
+		for k, v := range texts {
 			f.Set(p+".config."+k, v)
 		}
 	} else {
 		f.Set(p+".config_json", pretty(a.Config))
 	}
-	for j, c := range a.Cases {
+	for j, cs := range a.Cases {
 		cp := fmt.Sprintf("%s.cases[%d]", p, j)
-		f.Set(cp+".when", c.When)
-		if len(c.Config) > 0 {
-			f.Set(cp+".config", pretty(c.Config))
-		} else {
-			f.Set(cp+".config", "")
+		f.Set(cp+".when", cs.When)
+		ctexts, ok := configTexts(t, cs.Config)
+		if !asForm || !ok {
+			f.Set(cp+".config_json", pretty(cs.Config))
+			continue
+		}
+		for k, v := range ctexts {
+			f.Set(cp+".config."+k, v)
 		}
 	}
 	if r := a.Retry; r != nil {
@@ -335,61 +314,6 @@ func setActionForm(f url.Values, i int, a hook.Action) {
 		f.Set(p+".retry.initial", r.Initial)
 		f.Set(p+".retry.max", r.Max)
 	}
-}
-
-// actionFormFields renders a config as the type's fields; false when some
-// key or value has no field (the action is then edited as JSON).
-func actionFormFields(a hook.Action) (map[string]string, bool) {
-	if _, known := actionFields[a.Type]; !known {
-		return nil, false
-	}
-	out := map[string]string{}
-	for k, v := range a.Config {
-		fd, ok := fieldOf(a.Type, k)
-		if !ok {
-			return nil, false
-		}
-		switch fd.Kind {
-		case "json":
-			out[k] = pretty(v)
-		case "list":
-			switch l := v.(type) {
-			case string:
-				out[k] = l
-			case []any:
-				parts := make([]string, len(l))
-				for i, x := range l {
-					s, isStr := x.(string)
-					if !isStr || strings.Contains(s, ",") {
-						return nil, false
-					}
-					parts[i] = s
-				}
-				out[k] = strings.Join(parts, ", ")
-			default:
-				return nil, false
-			}
-		case "number":
-			switch n := v.(type) {
-			case float64:
-				if n != float64(int(n)) {
-					return nil, false
-				}
-				out[k] = strconv.Itoa(int(n))
-			case int:
-				out[k] = strconv.Itoa(n)
-			default:
-				return nil, false
-			}
-		default:
-			s, isStr := v.(string)
-			if !isStr {
-				return nil, false
-			}
-			out[k] = s
-		}
-	}
-	return out, true
 }
 
 // localInput shows a stored time as a datetime-local value (wall time in

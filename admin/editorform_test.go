@@ -1,14 +1,36 @@
 package admin
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/testdb"
+	"github.com/hookline/hookline/store/sqlite"
 )
+
+// engineCatalog is the catalog of a real engine's action types.
+func engineCatalog(t *testing.T) *catalog {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, testdb.SQLitePath(t), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	eng, err := hookline.Open(ctx, hookline.Config{Store: st, SecretKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newCatalog(eng.ActionDescriptions())
+}
 
 // Every hook the editor can show must come back unchanged from its form.
 func TestHookFormRoundTrip(t *testing.T) {
+	cat := engineCatalog(t)
 	docs := []string{
 		`{"name":"orders","description":"d","account_id":"acc_1","order":7,"roles":["admin","user"],"category":"notification","debug":true,
 		  "enabled":true,"condition":"total >= 500","on_condition_error":"skip",
@@ -46,7 +68,7 @@ func TestHookFormRoundTrip(t *testing.T) {
 		if err := json.Unmarshal([]byte(doc), &h); err != nil {
 			t.Fatal(err)
 		}
-		back, errs := parseHookForm(hookForm(&h))
+		back, errs := cat.parseHookForm(cat.hookForm(&h))
 		if len(errs) > 0 {
 			t.Errorf("%s: form errors %v", h.Name, errs)
 			continue
@@ -89,5 +111,36 @@ func TestAxis(t *testing.T) {
 		if top != want[0] || step != want[1] || top < v || top/step > 5 {
 			t.Errorf("axis(%d) = %d, %d; want %v", v, top, step, want)
 		}
+	}
+}
+
+// Cases are edited with their action's inputs: a case fills only what it
+// changes; the action's inputs come from its type's description.
+func TestCaseForms(t *testing.T) {
+	cat := engineCatalog(t)
+	var h hook.Hook
+	_ = json.Unmarshal([]byte(`{"name":"x","trigger":{"type":"manual"},"actions":[{"type":"send_email","config":{"to":"a@example.com","subject":"s","text":"t"},
+		"cases":[{"when":"vip","config":{"subject":"VIP","to":["b@example.com","c@example.com"]}},{"when":"odd","config":{"unknown":1}}]}]}`), &h)
+	f := cat.hookForm(&h)
+	if f.Get("actions[0].cases[0].config.subject") != "VIP" || f.Get("actions[0].cases[0].config.to") != "b@example.com, c@example.com" {
+		t.Fatalf("case 1 as inputs: %v", f)
+	}
+	if f.Has("actions[0].cases[0].config.text") || f.Has("actions[0].cases[0].config_json") {
+		t.Fatalf("case 1 fills only what it changes: %v", f)
+	}
+	if !f.Has("actions[0].cases[1].config_json") {
+		t.Fatalf("a case the inputs cannot show is JSON: %v", f)
+	}
+	wh := cat.get("send_webhook")
+	timeout, _ := wh.input("timeout")
+	if timeout.Placeholder != "10s (default)" || timeout.DefaultText != "10s" {
+		t.Fatalf("the webhook's timeout shows its default: %+v", timeout)
+	}
+	method, _ := wh.input("method")
+	if method.Input != inSelect || len(method.Enum) != 5 || method.DefaultText != "POST" {
+		t.Fatalf("method: %+v", method)
+	}
+	if cat.get("nope").Free != true {
+		t.Fatal("an unknown type is free-form")
 	}
 }

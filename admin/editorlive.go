@@ -153,7 +153,7 @@ type liveAnswer struct {
 // editorLive answers the editor's background check: field errors and the
 // schedule preview.
 func (h *Handler) editorLive(w http.ResponseWriter, r *http.Request, s *session) error {
-	hk, errs := parseHookForm(r.PostForm)
+	hk, errs := h.cat.parseHookForm(r.PostForm)
 	ans := liveAnswer{Errors: h.liveErrors(r.Context(), s, hk, errs)}
 	if ans.Errors == nil {
 		ans.Errors = []fieldErr{}

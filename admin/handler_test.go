@@ -31,7 +31,7 @@ func orderHookForm(target string) url.Values {
 		"actions[0].config.headers":       {`{"X-Source": "hookline"}`},
 		"actions[0].config.body_template": {`{"text": "order {{record.id}} for {{record.total}}"}`},
 		"actions[0].cases[0].when":        {"total > 5000"},
-		"actions[0].cases[0].config":      {`{"body_template": {"text": "VIP {{record.id}}"}}`},
+		"actions[0].cases[0].config.body_template": {`{"text": "VIP {{record.id}}"}`},
 	}
 }
 

@@ -96,7 +96,7 @@ func (h *Handler) dryRun(ctx context.Context, s *session, hk *hook.Hook, data ma
 // editorDryRun tests the editor's unsaved hook and answers an HTML fragment.
 func (h *Handler) editorDryRun(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
-	hk, errs := parseHookForm(r.PostForm)
+	hk, errs := h.cat.parseHookForm(r.PostForm)
 	var v dryRunView
 	data, bad := sampleFromForm(r.PostForm.Get("test_data"))
 	switch {
@@ -135,7 +135,7 @@ func (h *Handler) testPage(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return err
 	}
-	v := testView{Hook: h.e.View(hk), Sample: sampleData(hookForm(hk))}
+	v := testView{Hook: h.e.View(hk), Sample: sampleData(h.cat.hookForm(hk))}
 	h.render(w, r, s, http.StatusOK, "test", "Test “"+hk.Name+"”", "hooks", v)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/action"
 	"github.com/hookline/hookline/hook"
 )
 
@@ -87,7 +88,7 @@ func typeSchema(t reflect.Type) obj {
 	return obj{} // any JSON value
 }
 
-func schemas() obj {
+func schemas(descs []action.Description) obj {
 	trigger := object(obj{
 		"type":  enum("event", "schedule", "inbound", "manual"),
 		"event": str(), "collection": str(),
@@ -98,17 +99,12 @@ func schemas() obj {
 		"auth":    object(obj{"kind": enum("hmac-sha256", "github", "stripe", "standard-webhooks"), "header": str(), "secret_ref": str()}),
 		"respond": enum("accepted", "sync"),
 	}, "type")
-	actionSchema := object(obj{
-		"type": str(), "name": str(), "config": anyObject,
-		"cases": arr(object(obj{"when": str(), "config": anyObject}, "when", "config")),
-		"retry": object(obj{"max_attempts": obj{"type": "integer"}, "backoff": enum("exponential", "fixed"), "initial": str(), "max": str()}),
-	}, "type", "config")
 	hookProps := obj{
 		"id": str(), "account_id": str(), "name": str(), "description": str(), "enabled": obj{"type": "boolean", "default": true, "description": "a hook created (or replaced) without enabled is active"},
 		"order": obj{"type": "integer"}, "roles": arr(str()),
 		"category": enum("lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"),
 		"debug":    obj{"type": "boolean"}, "trigger": trigger, "condition": str(),
-		"on_condition_error": enum("fire", "skip"), "actions": arr(actionSchema),
+		"on_condition_error": enum("fire", "skip"), "actions": arr(ref("Action")),
 		"ordering": obj{"type": "string", "enum": []string{"sequential", "parallel"},
 			"description": "sequential (default): the hooks of one event take turns (SPEC §10); parallel: starts at once, nothing waits for it"},
 		"ordering_key": obj{"type": "string", "description": "template; executions of this hook with the same rendered key run one at a time, in the order their events were accepted"},
@@ -121,7 +117,7 @@ func schemas() obj {
 		"status": enum("pending", "success", "failed", "retrying", "skipped"),
 		"case":   obj{"description": "0-based index of the case taken; null for the action's own config"},
 	})
-	return obj{
+	out := obj{
 		"Error":        object(obj{"error": object(obj{"code": str(), "message": str(), "field": str()}, "code", "message")}, "error"),
 		"Account":      object(obj{"id": str(), "parent_id": str(), "name": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}),
 		"AccountInput": object(obj{"name": str(), "parent_id": str()}),
@@ -200,6 +196,8 @@ func schemas() obj {
 		}),
 		"SourceList": listOf("Source"),
 	}
+	maps.Copy(out, actionSchemas(descs))
+	return out
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)(\.\.\.)?\}`)
@@ -275,7 +273,7 @@ func (s *Server) openAPIDoc() obj {
 		},
 		"paths": paths,
 		"components": obj{
-			"schemas":         schemas(),
+			"schemas":         schemas(s.e.ActionDescriptions()),
 			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}},
 		},
 	}

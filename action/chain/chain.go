@@ -18,21 +18,20 @@ const Type = "trigger_hook"
 // HookIDRE is a plausible hook id.
 var HookIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
-var knownFields = []string{"hook_id", "data"}
-
 // Options configure the executor. There are none yet: the engine behind
 // action.Host does the work.
 type Options struct{}
 
 // Executor runs trigger_hook actions.
 type Executor struct {
-	o Options
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
 
 // New returns an executor.
-func New(o Options) *Executor { return &Executor{o: o} }
+func New(o Options) *Executor { return &Executor{o: o, desc: describe()} }
 
 // Type implements action.Executor.
 func (e *Executor) Type() string { return Type }
@@ -60,27 +59,22 @@ type config struct {
 // Validate implements action.Executor: it checks a config as saved, skipping
 // what {{ }} holes may still change.
 func (e *Executor) Validate(config map[string]any) error {
-	_, err := parseConfig(config, false)
+	_, err := parseConfig(&e.desc, config, false)
 	return err
 }
 
-func parseConfig(m map[string]any, rendered bool) (*config, error) {
-	if err := action.CheckFields(m, knownFields); err != nil {
+func parseConfig(d *action.Description, m map[string]any, rendered bool) (*config, error) {
+	if err := d.Check(m, rendered); err != nil {
 		return nil, err
 	}
 	c := &config{data: map[string]any{}}
 
 	switch v := m["hook_id"].(type) {
-	case nil:
-		return nil, action.Fieldf("hook_id", "is required")
 	case string:
 		if !rendered && strings.Contains(v, "{{") {
 			break
 		}
 		v = strings.TrimSpace(v)
-		if v == "" {
-			return nil, action.Fieldf("hook_id", "is required")
-		}
 		if !HookIDRE.MatchString(v) {
 			return nil, action.Fieldf("hook_id", "is not a valid hook id")
 		}
@@ -110,7 +104,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	if req.Host == nil {
 		return nil, action.Fail(errors.New("trigger_hook: no host to trigger hooks through"), nil)
 	}
-	cfg, err := parseConfig(req.Config, true)
+	cfg, err := parseConfig(&e.desc, req.Config, true)
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("trigger_hook: invalid config: %w", err), nil)
 	}

@@ -16,8 +16,6 @@ const (
 	MaxBody       = 1 << 20 // bytes of text, and of html
 )
 
-var knownFields = []string{"to", "cc", "bcc", "subject", "text", "html", "from"}
-
 // config is a parsed send_email config. When parsed for Validate, values
 // still holding {{ }} holes are left out.
 type config struct {
@@ -30,12 +28,13 @@ type config struct {
 func (c *config) recipients() int { return len(c.to) + len(c.cc) + len(c.bcc) }
 
 // parseConfig parses m. With rendered false (Validate) strings holding {{ }}
-// holes are checked only for their type. defaultFrom is Options.From.
-func parseConfig(m map[string]any, rendered bool, defaultFrom string) (*config, error) {
+// holes are checked only for their type. defaultFrom is Options.From. What
+// the description says (fields, types, required) is checked by it.
+func parseConfig(d *action.Description, m map[string]any, rendered bool, defaultFrom string) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	c := &config{}
 
-	if err := action.CheckFields(m, knownFields); err != nil {
+	if err := d.Check(m, rendered); err != nil {
 		return nil, err
 	}
 

@@ -66,7 +66,8 @@ type Options struct {
 
 // Executor runs send_email actions.
 type Executor struct {
-	o Options
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
@@ -90,7 +91,7 @@ func New(o Options) *Executor {
 	if o.MaxBodyExcerpt <= 0 {
 		o.MaxBodyExcerpt = 1024
 	}
-	return &Executor{o: o}
+	return &Executor{o: o, desc: describe(o.From)}
 }
 
 // Type implements action.Executor.
@@ -99,7 +100,7 @@ func (e *Executor) Type() string { return Type }
 // Validate implements action.Executor: it checks a config as saved, skipping
 // what {{ }} holes may still change.
 func (e *Executor) Validate(config map[string]any) error {
-	_, err := parseConfig(config, false, e.o.From)
+	_, err := parseConfig(&e.desc, config, false, e.o.From)
 	return err
 }
 
@@ -113,7 +114,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	default:
 		return nil, action.Fail(fmt.Errorf("send_email: unknown SMTP TLS mode %q (HOOKLINE_SMTP_TLS: auto, none, starttls or tls)", e.o.TLS), nil)
 	}
-	cfg, err := parseConfig(req.Config, true, e.o.From)
+	cfg, err := parseConfig(&e.desc, req.Config, true, e.o.From)
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("send_email: invalid config: %w", err), nil)
 	}

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,8 +28,6 @@ const (
 // QueueRE is a valid queue name.
 var QueueRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
-var knownFields = []string{"queue", "payload", "run_at", "priority"}
-
 // Options configure the executor.
 type Options struct {
 	// Now is the clock run_at durations count from (nil: time.Now).
@@ -40,7 +36,8 @@ type Options struct {
 
 // Executor runs enqueue_job actions.
 type Executor struct {
-	o Options
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
@@ -50,7 +47,7 @@ func New(o Options) *Executor {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Executor{o: o}
+	return &Executor{o: o, desc: describe()}
 }
 
 // Type implements action.Executor.
@@ -67,26 +64,21 @@ type config struct {
 // Validate implements action.Executor: it checks a config as saved, skipping
 // what {{ }} holes may still change.
 func (e *Executor) Validate(config map[string]any) error {
-	_, err := parseConfig(config, false)
+	_, err := parseConfig(&e.desc, config, false)
 	return err
 }
 
-func parseConfig(m map[string]any, rendered bool) (*config, error) {
+func parseConfig(d *action.Description, m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
-	if err := action.CheckFields(m, knownFields); err != nil {
+	if err := d.Check(m, rendered); err != nil {
 		return nil, err
 	}
 	c := &config{payload: map[string]any{}}
 
 	switch v := m["queue"].(type) {
-	case nil:
-		return nil, action.Fieldf("queue", "is required")
 	case string:
 		if hole(v) {
 			break
-		}
-		if v == "" {
-			return nil, action.Fieldf("queue", "is required")
 		}
 		if !QueueRE.MatchString(v) {
 			return nil, action.Fieldf("queue", "must be 1 to 64 letters, digits, _, . and -")
@@ -132,10 +124,7 @@ func parseConfig(m map[string]any, rendered bool) (*config, error) {
 
 	if v, ok := m["priority"]; ok && v != nil {
 		if s, isText := v.(string); !isText || !hole(s) {
-			p, ok := integer(v)
-			if !ok {
-				return nil, action.Fieldf("priority", "must be an integer")
-			}
+			p, _ := action.AsInt(v)
 			if p < MinPriority || p > MaxPriority {
 				return nil, action.Fieldf("priority", "must be between %d and %d", MinPriority, MaxPriority)
 			}
@@ -145,34 +134,12 @@ func parseConfig(m map[string]any, rendered bool) (*config, error) {
 	return c, nil
 }
 
-// integer reads a JSON number (or its text) that holds an integer.
-func integer(v any) (int64, bool) {
-	switch x := v.(type) {
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return 0, false
-		}
-		return int64(x), true
-	case int:
-		return int64(x), true
-	case int64:
-		return x, true
-	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		return n, err == nil
-	}
-	return 0, false
-}
-
 // Execute implements action.Executor: one attempt.
 func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Result, error) {
 	if req.Host == nil {
 		return nil, action.Fail(errors.New("enqueue_job: no host to enqueue through"), nil)
 	}
-	cfg, err := parseConfig(req.Config, true)
+	cfg, err := parseConfig(&e.desc, req.Config, true)
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("enqueue_job: invalid config: %w", err), nil)
 	}

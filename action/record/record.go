@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/hookline/hookline/action"
@@ -37,20 +36,21 @@ const (
 
 // Executor runs one of the record action types.
 type Executor struct {
-	op op
-	o  Options
+	op   op
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
 
 // NewCreate returns the create_record executor.
-func NewCreate(o Options) *Executor { return &Executor{op: opCreate, o: o} }
+func NewCreate(o Options) *Executor { return &Executor{op: opCreate, o: o, desc: describe(opCreate)} }
 
 // NewUpdate returns the update_record executor.
-func NewUpdate(o Options) *Executor { return &Executor{op: opUpdate, o: o} }
+func NewUpdate(o Options) *Executor { return &Executor{op: opUpdate, o: o, desc: describe(opUpdate)} }
 
 // NewDelete returns the delete_record executor.
-func NewDelete(o Options) *Executor { return &Executor{op: opDelete, o: o} }
+func NewDelete(o Options) *Executor { return &Executor{op: opDelete, o: o, desc: describe(opDelete)} }
 
 // Type implements action.Executor.
 func (e *Executor) Type() string {
@@ -61,16 +61,6 @@ func (e *Executor) Type() string {
 		return TypeDelete
 	}
 	return TypeCreate
-}
-
-func (e *Executor) fields() []string {
-	switch e.op {
-	case opUpdate:
-		return []string{"collection", "id", "data"}
-	case opDelete:
-		return []string{"collection", "id"}
-	}
-	return []string{"collection", "data"}
 }
 
 // config is a parsed config; values still holding {{ }} holes (Validate)
@@ -90,23 +80,19 @@ func (e *Executor) Validate(config map[string]any) error {
 
 func (e *Executor) parse(m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
-	known := e.fields()
-	if err := action.CheckFields(m, known); err != nil {
+	if err := e.desc.Check(m, rendered); err != nil {
 		return nil, err
 	}
 	c := &config{}
+	_, hasID := e.desc.Field("id")
+	_, hasData := e.desc.Field("data")
 
 	switch v := m["collection"].(type) {
-	case nil:
-		return nil, action.Fieldf("collection", "is required")
 	case string:
 		if hole(v) {
 			break
 		}
 		v = strings.TrimSpace(v)
-		if v == "" {
-			return nil, action.Fieldf("collection", "is required")
-		}
 		if !CollectionRE.MatchString(v) {
 			return nil, action.Fieldf("collection", "must be lower-case letters, digits and _, starting with a letter (at most 63)")
 		}
@@ -115,7 +101,7 @@ func (e *Executor) parse(m map[string]any, rendered bool) (*config, error) {
 		return nil, action.Fieldf("collection", "must be a string")
 	}
 
-	if slices.Contains(known, "id") {
+	if hasID {
 		switch v := m["id"].(type) {
 		case nil:
 		case string:
@@ -132,7 +118,7 @@ func (e *Executor) parse(m map[string]any, rendered bool) (*config, error) {
 		}
 	}
 
-	if slices.Contains(known, "data") {
+	if hasData {
 		switch v := m["data"].(type) {
 		case nil:
 			return nil, action.Fieldf("data", "is required (an object of fields)")

@@ -14,8 +14,6 @@ import (
 // MaxBody is the longest body Twilio accepts, in characters.
 const MaxBody = 1600
 
-var knownFields = []string{"to", "body", "from"}
-
 var (
 	// e164 is + and 8 to 15 digits, the first not 0.
 	e164RE = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
@@ -38,11 +36,11 @@ type config struct {
 
 // parseConfig parses m. With rendered false (Validate) strings holding {{ }}
 // holes are checked only for their type. defaultFrom is Options.From.
-func parseConfig(m map[string]any, rendered bool, defaultFrom string) (*config, error) {
+func parseConfig(d *action.Description, m map[string]any, rendered bool, defaultFrom string) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	c := &config{}
 
-	if err := action.CheckFields(m, knownFields); err != nil {
+	if err := d.Check(m, rendered); err != nil {
 		return nil, err
 	}
 

@@ -55,7 +55,8 @@ type Options struct {
 
 // Executor runs send_sms actions.
 type Executor struct {
-	o Options
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
@@ -79,7 +80,7 @@ func New(o Options) *Executor {
 	if o.MaxBodyExcerpt <= 0 {
 		o.MaxBodyExcerpt = 1024
 	}
-	return &Executor{o: o}
+	return &Executor{o: o, desc: describe(o.From)}
 }
 
 // Type implements action.Executor.
@@ -88,7 +89,7 @@ func (e *Executor) Type() string { return Type }
 // Validate implements action.Executor: it checks a config as saved, skipping
 // what {{ }} holes may still change.
 func (e *Executor) Validate(config map[string]any) error {
-	_, err := parseConfig(config, false, e.o.From)
+	_, err := parseConfig(&e.desc, config, false, e.o.From)
 	return err
 }
 
@@ -108,7 +109,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	case e.o.AuthToken == "":
 		return nil, action.Fail(errors.New("send_sms: SMS is not configured (HOOKLINE_SMS_AUTH_TOKEN)"), nil)
 	}
-	cfg, err := parseConfig(req.Config, true, e.o.From)
+	cfg, err := parseConfig(&e.desc, req.Config, true, e.o.From)
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("send_sms: invalid config: %w", err), nil)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +21,6 @@ const (
 
 // Methods lists the accepted HTTP methods.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-var knownFields = []string{"url", "method", "headers", "query", "body_template", "timeout"}
 
 // reservedHeaders are set by hookline or the HTTP client and may not be
 // configured.
@@ -61,24 +58,20 @@ func (c *config) header(name string) (string, bool) {
 }
 
 // parseConfig parses m. With rendered false (Validate) strings holding {{ }}
-// holes are not checked beyond what a hole cannot change.
-func parseConfig(m map[string]any, rendered bool) (*config, error) {
+// holes are not checked beyond what a hole cannot change. What the
+// description says (fields, types, required, methods) is checked by it.
+func parseConfig(d *action.Description, m map[string]any, rendered bool) (*config, error) {
 	hole := func(s string) bool { return !rendered && strings.Contains(s, "{{") }
 	c := &config{method: "POST", timeout: DefaultTimeout}
 
-	if err := action.CheckFields(m, knownFields); err != nil {
+	if err := d.Check(m, rendered); err != nil {
 		return nil, err
 	}
 
 	// url
 	switch v := m["url"].(type) {
-	case nil:
-		return nil, action.Fieldf("url", "is required")
 	case string:
 		s := strings.TrimSpace(v)
-		if s == "" {
-			return nil, action.Fieldf("url", "is required")
-		}
 		if hole(s) {
 			l := strings.ToLower(s)
 			if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(s, "{{") {
@@ -96,19 +89,8 @@ func parseConfig(m map[string]any, rendered bool) (*config, error) {
 	}
 
 	// method
-	if v, ok := m["method"]; ok && v != nil {
-		s, ok := v.(string)
-		if !ok {
-			return nil, action.Fieldf("method", "must be a string, one of %s", strings.Join(Methods, ", "))
-		}
-		if !hole(s) {
-			s = strings.ToUpper(strings.TrimSpace(s))
-			if s == "" {
-				s = "POST"
-			}
-			if !slices.Contains(Methods, s) {
-				return nil, action.Fieldf("method", "must be one of %s", strings.Join(Methods, ", "))
-			}
+	if s, ok := m["method"].(string); ok && !hole(s) {
+		if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
 			c.method = s
 		}
 	}
@@ -171,22 +153,13 @@ func parseConfig(m map[string]any, rendered bool) (*config, error) {
 		c.body, c.hasBody = v, true
 	}
 
-	// timeout
-	if v, ok := m["timeout"]; ok && v != nil {
-		s, ok := v.(string)
-		if !ok {
-			return nil, action.Fieldf("timeout", "must be a duration like \"10s\"")
+	// timeout (its syntax checked by the description)
+	if s, ok := m["timeout"].(string); ok && !hole(s) && strings.TrimSpace(s) != "" {
+		d, _ := time.ParseDuration(strings.TrimSpace(s))
+		if d <= 0 || d > MaxTimeout {
+			return nil, action.Fieldf("timeout", "must be more than 0s and at most %s", MaxTimeout)
 		}
-		if !hole(s) {
-			d, err := time.ParseDuration(strings.TrimSpace(s))
-			if err != nil {
-				return nil, action.Fieldf("timeout", "must be a duration like \"10s\"")
-			}
-			if d <= 0 || d > MaxTimeout {
-				return nil, action.Fieldf("timeout", "must be more than 0s and at most %s", MaxTimeout)
-			}
-			c.timeout = d
-		}
+		c.timeout = d
 	}
 	return c, nil
 }

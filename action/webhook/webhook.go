@@ -69,7 +69,8 @@ func AccountSecrets(acc *hook.Account, now time.Time) []string {
 
 // Executor runs send_webhook actions.
 type Executor struct {
-	o Options
+	o    Options
+	desc action.Description
 }
 
 var _ action.Executor = (*Executor)(nil)
@@ -91,7 +92,7 @@ func New(o Options) *Executor {
 	if o.Secrets == nil {
 		o.Secrets = AccountSecrets
 	}
-	return &Executor{o: o}
+	return &Executor{o: o, desc: describe()}
 }
 
 // Type implements action.Executor.
@@ -100,13 +101,13 @@ func (e *Executor) Type() string { return Type }
 // Validate implements action.Executor: it checks a config as saved, skipping
 // what {{ }} holes may still change.
 func (e *Executor) Validate(config map[string]any) error {
-	_, err := parseConfig(config, false)
+	_, err := parseConfig(&e.desc, config, false)
 	return err
 }
 
 // Execute implements action.Executor: one attempt.
 func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Result, error) {
-	cfg, err := parseConfig(req.Config, true)
+	cfg, err := parseConfig(&e.desc, req.Config, true)
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("send_webhook: invalid config: %w", err), nil)
 	}

@@ -128,9 +128,14 @@
         rewrite(li, /actions\[[^\]]*\]/g, "actions[" + i + "]");
         var num = $("[data-num]", li);
         if (num) { num.textContent = String(i + 1); }
-        $$("[data-case]", li).forEach(function (c, j) {
+        var cases = $$("[data-case]", li);
+        cases.forEach(function (c, j) {
           rewrite(c, /cases\[[^\]]*\]/g, "cases[" + j + "]");
+          var cn = $("[data-case-num]", c);
+          if (cn) { cn.textContent = "Case " + (j + 1); }
         });
+        var el = $("[data-else]", li);
+        if (el) { el.hidden = cases.length === 0; }
       });
     }
     function fromTemplate(id) {
@@ -163,6 +168,7 @@
         var c = fromTemplate("tpl-case");
         $("[data-cases]", li).appendChild(c);
         renumber();
+        syncType(li);
         $("input", c).focus();
       } else if (t.hasAttribute("data-remove-case")) {
         var cs = t.closest("[data-case]");
