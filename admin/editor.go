@@ -36,6 +36,7 @@ type editorView struct {
 	InboundBase string
 	Sample      string
 	Schedule    template.HTML
+	Flow        *flowView
 }
 
 // Active: the hook is enabled (Save keeps it so; no "Save and Activate").
@@ -256,10 +257,12 @@ func (h *Handler) editorEdit(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	v, err := h.editorView(r.Context(), r, s, h.cat.hookForm(hk), h.e.View(hk))
+	hv := h.e.View(hk)
+	v, err := h.editorView(r.Context(), r, s, h.cat.hookForm(hk), hv)
 	if err != nil {
 		return err
 	}
+	v.Flow = h.flow(hk, hv, h.lastExecution(r.Context(), s, hk.ID), h.eventLabels(r.Context(), s))
 	h.render(w, r, s, http.StatusOK, "editor", "Edit “"+hk.Name+"”", "hooks", v)
 	return nil
 }
@@ -321,6 +324,12 @@ func (h *Handler) editorSave(w http.ResponseWriter, r *http.Request, s *session)
 		msg = "Saved and activated “" + saved.Name + "”."
 	case !saved.Enabled:
 		msg += " It is not active yet."
+	}
+	if ws, _ := h.e.HookWarnings(ctx, s.p, saved); len(ws) > 0 {
+		msg += " Note: " + ws[0].Message + "."
+		if len(ws) > 1 {
+			msg += fmt.Sprintf(" (%d more notes beside the fields.)", len(ws)-1)
+		}
 	}
 	h.redirect(w, r, "/admin/hooks/"+saved.ID, "ok", msg)
 	return nil

@@ -146,8 +146,9 @@ func (h *Handler) schedulePreview(hk *hook.Hook) (template.HTML, error) {
 }
 
 type liveAnswer struct {
-	Errors   []fieldErr `json:"errors"`
-	Schedule string     `json:"schedule,omitempty"`
+	Errors   []fieldErr         `json:"errors"`
+	Warnings []hookline.Warning `json:"warnings"`
+	Schedule string             `json:"schedule,omitempty"`
 }
 
 // editorLive answers the editor's background check: field errors and the
@@ -157,6 +158,10 @@ func (h *Handler) editorLive(w http.ResponseWriter, r *http.Request, s *session)
 	ans := liveAnswer{Errors: h.liveErrors(r.Context(), s, hk, errs)}
 	if ans.Errors == nil {
 		ans.Errors = []fieldErr{}
+	}
+	ans.Warnings, _ = h.e.HookWarnings(r.Context(), s.p, hk)
+	if ans.Warnings == nil {
+		ans.Warnings = []hookline.Warning{}
 	}
 	if hk.Trigger.Type == hook.TriggerSchedule {
 		html, err := h.schedulePreview(hk)

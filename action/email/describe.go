@@ -31,8 +31,8 @@ func describe(defaultFrom string) action.Description {
 		Fields: []action.Field{
 			{Name: "to", Label: "To", Type: action.Strings, Required: true, Templated: true,
 				Example: "ops@example.com, {{record.email}}", Help: list},
-			{Name: "cc", Label: "Cc", Type: action.Strings, Templated: true, Help: list},
-			{Name: "bcc", Label: "Bcc", Type: action.Strings, Templated: true, Help: list},
+			{Name: "cc", Label: "Cc", Type: action.Strings, Templated: true},
+			{Name: "bcc", Label: "Bcc", Type: action.Strings, Templated: true},
 			from,
 			{Name: "subject", Label: "Subject", Type: action.String, Required: true, Templated: true, Long: true,
 				Example: "Order {{record.id}} received"},

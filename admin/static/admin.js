@@ -71,7 +71,10 @@
     var touched = {};
     var showAll = false;
     var lastErrors = [];
+    var lastWarnings = [];
     var seq = 0;
+    var dirty = false;
+    var submitting = false;
     var timer = null;
 
     try { lastErrors = JSON.parse(form.getAttribute("data-errors") || "[]"); } catch (e) { lastErrors = []; }
@@ -190,10 +193,12 @@
       } else if (t.hasAttribute("data-show-errors")) {
         showAll = true;
         place(lastErrors);
+        focusFirst();
         return;
       } else {
         return;
       }
+      dirty = true;
       schedule();
     });
 
@@ -215,10 +220,11 @@
       if (ev.target.name === "trigger.path" || ev.target.name === "account_id") { updateInbound(); }
       schedule(ev);
     });
-    form.addEventListener("submit", function () { showAll = true; });
+    form.addEventListener("submit", function () { showAll = true; submitting = true; });
 
     function touch(el) {
       if (!el || el.hasAttribute("data-no-live")) { return; }
+      dirty = true;
       var w = el.closest("[data-field]");
       if (w) { touched[w.getAttribute("data-field")] = true; }
     }
@@ -248,6 +254,8 @@
       }).then(function (ans) {
         if (my !== seq) { return; }
         lastErrors = ans.errors || [];
+        lastWarnings = ans.warnings || [];
+        placeWarnings(lastWarnings);
         place(lastErrors);
         if (preview) {
           if (ans.schedule) { preview.innerHTML = ans.schedule; } else if (radioValue("trigger_kind") !== "schedule") { preview.innerHTML = ""; }
@@ -257,22 +265,31 @@
       });
     }
 
-    // Put each error beside the closest field (by the longest data-field
-    // prefix among the visible ones).
+    // The wrapper ([data-field]) that best fits a field path: the longest
+    // data-field prefix among the enabled ones.
+    function wrapperOf(field, wrappers) {
+      var best = null;
+      var bestLen = -1;
+      wrappers.forEach(function (w) {
+        var f = w.getAttribute("data-field");
+        var hit = field === f || field.indexOf(f + ".") === 0 || field.indexOf(f + "[") === 0;
+        if (hit && f.length > bestLen) { best = w; bestLen = f.length; }
+      });
+      return best;
+    }
+    function enabledWrappers() {
+      return $$("[data-field]", form).filter(function (w) { return !w.closest("fieldset:disabled"); });
+    }
+
+    // Put each error beside the closest field.
     function place(errors) {
       $$(".err", form).forEach(function (p) { p.hidden = true; p.textContent = ""; });
       $$("[aria-invalid]", form).forEach(function (el) { el.removeAttribute("aria-invalid"); });
-      var wrappers = $$("[data-field]", form).filter(function (w) { return !w.closest("fieldset:disabled"); });
+      var wrappers = enabledWrappers();
       var hiddenCount = 0;
       var loose = [];
       errors.forEach(function (e) {
-        var best = null;
-        var bestLen = -1;
-        wrappers.forEach(function (w) {
-          var f = w.getAttribute("data-field");
-          var hit = e.field === f || e.field.indexOf(f + ".") === 0 || e.field.indexOf(f + "[") === 0;
-          if (hit && f.length > bestLen) { best = w; bestLen = f.length; }
-        });
+        var best = wrapperOf(e.field, wrappers);
         if (!best) { loose.push(e); return; }
         var key = best.getAttribute("data-field");
         if (!showAll && !touched[key] && !touchedBelow(key)) { hiddenCount++; return; }
@@ -290,24 +307,60 @@
         });
       });
       if (state) {
+        state.innerHTML = "";
+        var nw = lastWarnings.length;
+        var wtext = nw ? " · " + nw + (nw === 1 ? " warning" : " warnings") : "";
         if (!errors.length) {
-          state.textContent = "✓ Ready to save";
+          state.textContent = "✓ Ready to save" + wtext;
         } else {
           var n = errors.length;
-          state.innerHTML = "";
           state.appendChild(document.createTextNode(n + (n === 1 ? " problem" : " problems") + " to fix before saving" +
-            (loose.length ? ": " + loose.map(function (e) { return e.message; }).join("; ") : "")));
-          if (hiddenCount) {
+            (loose.length ? ": " + loose.map(function (e) { return e.message; }).join("; ") : "") + wtext));
+          if (n > loose.length) {
             var b = document.createElement("button");
             b.type = "button";
             b.className = "btn sm ghost";
             b.setAttribute("data-show-errors", "");
-            b.textContent = "Show";
+            b.textContent = hiddenCount ? "Show" : "Go to the first";
             state.appendChild(document.createTextNode(" "));
             state.appendChild(b);
           }
         }
       }
+    }
+
+    // Warnings (an unconfigured provider, a missing collection, a fail-open
+    // condition) go beside their field; they do not stop saving.
+    function placeWarnings(ws) {
+      $$(".fwarn", form).forEach(function (p) { p.remove(); });
+      var wrappers = enabledWrappers();
+      ws.forEach(function (w) {
+        var best = wrapperOf(w.field, wrappers);
+        if (!best) { return; }
+        var p = document.createElement("p");
+        p.className = "fwarn";
+        p.setAttribute("data-warning", w.field);
+        p.textContent = w.message;
+        var head = best.closest(".action-head");
+        if (head) { // beside a narrow input of the action's head: below the head
+          head.parentNode.insertBefore(p, head.nextSibling);
+          return;
+        }
+        var err = best.querySelector(":scope > .err");
+        best.insertBefore(p, err || null);
+      });
+    }
+
+    // Scroll to the first problem shown and put the cursor in its field.
+    function focusFirst() {
+      var p = $$(".err", form).filter(function (e) { return !e.hidden && !e.closest("fieldset:disabled"); })[0];
+      if (!p) { return; }
+      var w = p.closest("[data-field]");
+      var det = p.closest("details");
+      if (det) { det.open = true; }
+      var el = w && $("input:not([type=hidden]), select, textarea", w);
+      (el || p).scrollIntoView({ block: "center" });
+      if (el) { el.focus({ preventScroll: true }); }
     }
     function touchedBelow(key) {
       for (var k in touched) {
@@ -335,7 +388,17 @@
       }).finally(function () { btn.disabled = false; });
     }
 
+    // Unsaved changes: leaving the page asks first.
+    window.addEventListener("beforeunload", function (ev) {
+      if (dirty && !submitting) { ev.preventDefault(); ev.returnValue = ""; }
+    });
+
     syncKinds();
-    if (lastErrors.length) { place(lastErrors); } else { live(); }
+    if (lastErrors.length) {
+      dirty = true; // a refused save: what was typed is not saved
+      place(lastErrors);
+      focusFirst();
+      live();
+    } else { live(); }
   }
 })();
