@@ -127,6 +127,8 @@ func (c *catalog) parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
 		Roles:            nonEmpty(f["roles"]),
 		Condition:        strings.TrimSpace(f.Get("condition")),
 		OnConditionError: f.Get("on_condition_error"),
+		Ordering:         f.Get("ordering"),
+		OrderingKey:      strings.TrimSpace(f.Get("ordering_key")),
 		Enabled:          f.Get("enabled") == "true",
 		Actions:          []hook.Action{},
 	}
@@ -226,6 +228,8 @@ func (c *catalog) hookForm(h *hook.Hook) url.Values {
 	f.Set("enabled", strconv.FormatBool(h.Enabled))
 	f.Set("condition", h.Condition)
 	f.Set("on_condition_error", h.OnConditionError)
+	f.Set("ordering", h.Ordering)
+	f.Set("ordering_key", h.OrderingKey)
 	t := h.Trigger
 	f.Set("schedule_kind", "card")
 	f.Set("trigger.timezone", "UTC")
