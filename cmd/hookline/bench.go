@@ -52,6 +52,8 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	tracefile := fs.String("trace", "", "write an execution trace (go tool trace) of an --inprocess run to this file")
 	schedules := fs.Int("schedules", 0, "instead: measure the scheduler with this many idle schedules (plus --ticking every-second ones)")
 	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
+	tree := fs.Bool("tree", false, "three hooks per event across an organization and its shop (shop order 100, shop order 200, organization order 100), run in turn: an event counts as delivered when its third webhook arrived")
+	keys := fs.Int("keys", 0, "give the hook an ordering key rendering to one of this many keys (events of one key run one at a time)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,10 +112,17 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	defer target.stop()
 	base, admin := target.base, target.admin
 
-	// The sink records when each numbered event arrived (first delivery only).
+	// The sink records when each numbered event arrived: its first
+	// delivery, or with --tree the delivery of its last hook (h = 2), and
+	// counts hooks of one event arriving out of turn.
+	perEvent := int64(1)
+	if *tree {
+		perEvent = 3
+	}
 	var mu sync.Mutex
 	arrived := map[int64]time.Time{}
-	var delivered atomic.Int64
+	turn := map[int64]int64{} // --tree: the next hook expected per event
+	var delivered, outOfTurn atomic.Int64
 	// The load generator shares the machine with the server, so it spends
 	// as little CPU as it can: bodies built by hand, the sink reading the
 	// number without a JSON decoder.
@@ -125,10 +134,20 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 			return
 		}
 		now := time.Now()
+		h, _ := sinkField(b, `"h":`)
 		mu.Lock()
 		if _, dup := arrived[n]; !dup {
-			arrived[n] = now
-			delivered.Add(1)
+			switch {
+			case h != turn[n]:
+				if h > turn[n] {
+					outOfTurn.Add(1)
+				} // else: a repeated delivery of a hook that arrived already
+			case h == perEvent-1:
+				arrived[n] = now
+				delivered.Add(1)
+			default:
+				turn[n] = h + 1
+			}
 		}
 		mu.Unlock()
 		w.WriteHeader(204)
@@ -162,24 +181,55 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		b, _ := json.Marshal(body)
 		return send(method, path, b)
 	}
+	// With --tree everything happens in a shop below the root account.
+	account, accountQ, accountField := "", "", ""
+	if *tree {
+		req, _ := http.NewRequest("POST", base+"/api/v1/accounts", strings.NewReader(`{"name":"shop"}`))
+		req.Header.Set("Authorization", auth)
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("create shop: %w", err)
+		}
+		var acc struct{ ID string }
+		err = json.NewDecoder(resp.Body).Decode(&acc)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 201 || acc.ID == "" {
+			return fmt.Errorf("create shop: %d %v", resp.StatusCode, err)
+		}
+		account, accountQ, accountField = acc.ID, "?account_id="+acc.ID, `"account_id":"`+acc.ID+`",`
+	}
 	trigger := map[string]any{"type": "event", "event": "records.create", "collection": "orders"}
-	path := "/api/v1/collections/orders/records"
+	path := "/api/v1/collections/orders/records" + accountQ
 	if !*records {
 		if code, b, err := call("POST", "/api/v1/event-types", map[string]any{"id": "70201", "label": "bench"}); err != nil || code != 201 {
 			return fmt.Errorf("register event type: %d %s %v", code, b, err)
 		}
 		trigger = map[string]any{"type": "event", "event": "70201"}
 		path = "/api/v1/events"
-	} else if code, b, err := call("POST", "/api/v1/collections", map[string]any{"name": "orders"}); err != nil || code != 201 {
+	} else if code, b, err := call("POST", "/api/v1/collections", map[string]any{"name": "orders", "account_id": account}); err != nil || code != 201 {
 		return fmt.Errorf("create collection: %d %s %v", code, b, err)
 	}
-	hk := map[string]any{
-		"name": "bench", "enabled": true, "trigger": trigger,
-		"actions": []any{map[string]any{"type": "send_webhook", "config": map[string]any{
-			"url": "http://" + sinkLn.Addr().String() + "/sink", "body_template": map[string]any{"n": "{{n}}"}}}},
+	// In run order: the shop's hooks by order, then the organization's.
+	type benchHook struct {
+		account string
+		order   int
 	}
-	if code, b, err := call("POST", "/api/v1/hooks", hk); err != nil || code != 201 {
-		return fmt.Errorf("create hook: %d %s %v", code, b, err)
+	hooks := []benchHook{{"", 100}}
+	if *tree {
+		hooks = []benchHook{{account, 100}, {account, 200}, {"", 100}}
+	}
+	for h := len(hooks) - 1; h >= 0; h-- { // created in reverse: creation order must not be what orders them
+		hk := map[string]any{
+			"name": "bench " + strconv.Itoa(h), "enabled": true, "trigger": trigger, "order": hooks[h].order, "account_id": hooks[h].account,
+			"actions": []any{map[string]any{"type": "send_webhook", "config": map[string]any{
+				"url": "http://" + sinkLn.Addr().String() + "/sink", "body_template": map[string]any{"n": "{{n}}", "h": h}}}},
+		}
+		if *keys > 0 {
+			hk["ordering_key"] = "{{k}}"
+		}
+		if code, b, err := call("POST", "/api/v1/hooks", hk); err != nil || code != 201 {
+			return fmt.Errorf("create hook: %d %s %v", code, b, err)
+		}
 	}
 
 	var next atomic.Int64
@@ -213,9 +263,16 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 				t0 := time.Now()
 				if *records {
 					body = strconv.AppendInt(append(body[:0], `{"n":`...), n, 10)
+				} else {
+					body = append(append(append(body[:0], `{"type":"70201",`...), accountField...), `"data":{"n":`...)
+					body = strconv.AppendInt(body, n, 10)
+				}
+				if *keys > 0 {
+					body = strconv.AppendInt(append(body, `,"k":`...), n%int64(*keys), 10)
+				}
+				if *records {
 					body = append(body, `,"total":600}`...)
 				} else {
-					body = strconv.AppendInt(append(body[:0], `{"type":"70201","data":{"n":`...), n, 10)
 					body = append(body, `}}`...)
 				}
 				code, _, err := send("POST", path, body)
@@ -265,6 +322,12 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	if *records {
 		what = "records"
 	}
+	switch {
+	case *tree:
+		what += ", each run by 3 hooks in turn (shop, shop, organization)"
+	case *keys > 0:
+		what += ", ordering key over " + strconv.Itoa(*keys) + " keys"
+	}
 	kind := "sqlite (synchronous=" + *syncMode + ")"
 	if o.isPostgres() {
 		kind = "postgres"
@@ -281,11 +344,17 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	fmt.Fprintf(stdout, "hookline bench: %s, %d clients, %s of %s, rate %s\n", kind, *clients, *dur, what, rateStr(*rate))
 	fmt.Fprintf(stdout, "accepted:  %d (%.0f/s), failed: %d\n", accepted.Load(), float64(accepted.Load())/sendTime.Seconds(), failed.Load())
 	fmt.Fprintf(stdout, "delivered: %d (%.0f/s)\n", delivered.Load(), float64(delivered.Load())/deliverSpan.Seconds())
+	if *tree {
+		fmt.Fprintf(stdout, "webhooks:  %d (%.0f/s), %d out of turn\n", delivered.Load()*perEvent, float64(delivered.Load()*perEvent)/deliverSpan.Seconds(), outOfTurn.Load())
+	}
 	fmt.Fprintf(stdout, "latency event→delivery: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
 	if serverCPU > 0 && delivered.Load() > 0 {
 		fmt.Fprintf(stdout, "server CPU: %.2f cores, %.0fµs per event; load generator and sink: %.2f cores\n",
 			serverCPU.Seconds()/allTime.Seconds(), float64(serverCPU.Microseconds())/float64(delivered.Load()),
 			benchCPU.Seconds()/allTime.Seconds())
+	}
+	if n := outOfTurn.Load(); n > 0 {
+		return fmt.Errorf("%d webhooks arrived before the hook ahead of them in the order", n)
 	}
 	if delivered.Load() < accepted.Load() {
 		return fmt.Errorf("%d accepted events were not delivered within 60s", accepted.Load()-delivered.Load())
@@ -294,12 +363,15 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 }
 
 // sinkNumber reads n from the bench webhook's body, {"n":123}.
-func sinkNumber(b []byte) (int64, bool) {
-	i := bytes.Index(b, []byte(`"n":`))
+func sinkNumber(b []byte) (int64, bool) { return sinkField(b, `"n":`) }
+
+// sinkField reads the number after key (`"n":`) in a webhook's body.
+func sinkField(b []byte, key string) (int64, bool) {
+	i := bytes.Index(b, []byte(key))
 	if i < 0 {
 		return 0, false
 	}
-	b = bytes.TrimLeft(b[i+4:], " ")
+	b = bytes.TrimLeft(b[i+len(key):], " ")
 	j := 0
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 		j++
