@@ -1,11 +1,14 @@
 package hookline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/hookline/hookline/store"
 )
 
 // Error kinds the engine returns; HTTPStatus maps each to one status code.
@@ -21,7 +24,13 @@ const (
 	KindUnauthed    = "unauthorized"       // 401
 	KindUnavailable = "unavailable"        // 503
 	KindMethod      = "method_not_allowed" // 405
+	// KindStorage (503 with Retry-After): the database cannot be reached or
+	// takes no writes (down, disk full, read-only); nothing was stored.
+	KindStorage = "storage_unavailable"
 )
+
+// StorageRetryAfter is the Retry-After (seconds) of a KindStorage answer.
+const StorageRetryAfter = 5
 
 // HTTPStatus is the HTTP status of an error kind (500 for an unknown one);
 // the REST API and the admin UI both answer with it.
@@ -43,7 +52,7 @@ func HTTPStatus(kind string) int {
 		return 403
 	case KindUnauthed:
 		return 401
-	case KindUnavailable:
+	case KindUnavailable, KindStorage:
 		return 503
 	case KindMethod:
 		return 405
@@ -56,7 +65,7 @@ type Error struct {
 	Kind  string
 	Field string
 	Msg   string
-	// RetryAfter is set for KindRateLimit (seconds).
+	// RetryAfter is set for KindRateLimit and KindStorage (seconds).
 	RetryAfter int
 	Err        error // wrapped cause, never shown to clients
 }
@@ -135,4 +144,29 @@ func JSONTypeName(t reflect.Type) string {
 		return "array"
 	}
 	return "a JSON value"
+}
+
+// PublicError is err as a client may see it: an engine *Error as it is;
+// a storage error translated (store.ErrUnavailable is KindStorage,
+// store.ErrNotFound KindNotFound, store.ErrConflict KindConflict); a
+// cancelled or timed-out request KindUnavailable. It returns nil for an
+// internal error, whose details belong in the log only. The REST API and
+// the admin UI map errors through it, so neither needs to know the store.
+func PublicError(err error) *Error {
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, store.ErrUnavailable):
+		return &Error{Kind: KindStorage, Msg: "storage is unavailable (the database cannot be reached or takes no writes); nothing was stored, try again later", RetryAfter: StorageRetryAfter, Err: err}
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Kind: KindNotFound, Msg: "not found", Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Kind: KindConflict, Msg: "conflicts with an existing resource", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Kind: KindUnavailable, Msg: "the request was cancelled or timed out", Err: err}
+	}
+	return nil
 }

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/store"
 )
 
 //go:embed templates/*.html
@@ -176,7 +175,10 @@ type view struct {
 	Static    string
 	CanAdmin  bool
 	Req       string // this page's path and query, for "back" links
-	D         any
+	// StorageDown: the latest write failed because the database is
+	// unreachable or takes no writes; every page says so in a banner.
+	StorageDown bool
+	D           any
 }
 
 // render writes page with status and the common view fields.
@@ -187,7 +189,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Nav: nav, S: s, Static: h.staticVer, D: d, Req: r.URL.RequestURI()}
+	v := view{Title: title, Nav: nav, S: s, Static: h.staticVer, D: d, Req: r.URL.RequestURI(),
+		StorageDown: h.e.StorageError() != nil}
 	if s != nil {
 		v.CanAdmin = hookline.Can(s.p.Role, hookline.PermAdmin)
 	}
@@ -215,16 +218,14 @@ func (h *Handler) fragment(name string, d any) (string, error) {
 
 // errMessage is the message of err safe to show, and its status.
 func errMessage(err error) (int, string) {
-	var he *hookline.Error
+	he := hookline.PublicError(err)
 	switch {
-	case errors.As(err, &he):
-		return hookline.HTTPStatus(he.Kind), he.Error()
-	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, "Not found."
-	case errors.Is(err, store.ErrConflict):
-		return http.StatusConflict, "That conflicts with something that exists already."
+	case he == nil:
+		return http.StatusInternalServerError, "Something went wrong on the server; the details are in its log."
+	case he.Kind == hookline.KindStorage:
+		return hookline.HTTPStatus(he.Kind), "The database cannot be reached or takes no writes right now; nothing was saved. Try again in a moment."
 	}
-	return http.StatusInternalServerError, "Something went wrong on the server; the details are in its log."
+	return hookline.HTTPStatus(he.Kind), he.Error()
 }
 
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {

@@ -228,6 +228,10 @@ func (s *Server) openAPIDoc() obj {
 		item[strings.ToLower(method)] = op
 	}
 	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	// Any call may meet a database that is down, out of disk or read-only.
+	storageResp := obj{"description": "storage_unavailable: the database cannot be reached or takes no writes; nothing was stored. Try again after Retry-After seconds.",
+		"headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
+		"content": obj{"application/json": obj{"schema": ref("Error")}}}
 	for _, rt := range s.apiRoutes() {
 		op := obj{"summary": rt.summary, "tags": []string{rt.tag}, "x-query": rt.query, "security": []any{obj{"bearer": []string{}}}}
 		if rt.req != "" {
@@ -237,7 +241,7 @@ func (s *Server) openAPIDoc() obj {
 		if rt.resp != "" {
 			ok["content"] = obj{"application/json": obj{"schema": ref(rt.resp)}}
 		}
-		op["responses"] = obj{strconv.Itoa(rt.status): ok, "default": errResp}
+		op["responses"] = obj{strconv.Itoa(rt.status): ok, "503": storageResp, "default": errResp}
 		add(rt.method, rt.path, op)
 	}
 	plain := func(summary string) obj {
@@ -246,7 +250,7 @@ func (s *Server) openAPIDoc() obj {
 	sdk := obj{"summary": "Browser SDK events (publishable key as bearer token, or ?key= for sendBeacon); only 305xx types; CORS limited to the key's allowed origins",
 		"tags": []string{"events"}, "x-query": []string{"key"}, "security": []any{obj{"bearer": []string{}}},
 		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("EventInput")}}},
-		"responses":   obj{"202": obj{"description": "Accepted", "content": obj{"application/json": obj{"schema": ref("EventIDs")}}}, "default": errResp}}
+		"responses":   obj{"202": obj{"description": "Accepted", "content": obj{"application/json": obj{"schema": ref("EventIDs")}}}, "503": storageResp, "default": errResp}}
 	add("POST", "/api/v1/sdk/events", sdk)
 	add("GET", "/sdk.js", obj{"summary": "The browser SDK script", "tags": []string{"events"}, "responses": obj{"200": obj{"description": "application/javascript"}}})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
@@ -258,11 +262,15 @@ func (s *Server) openAPIDoc() obj {
 				"200": obj{"description": "The last action's output (respond: sync)"},
 				"401": obj{"description": "Bad or missing signature"}, "404": obj{"description": "Unknown route"},
 				"405": obj{"description": "Wrong method"}, "413": obj{"description": "Too large"},
+				"503": storageResp,
 			},
 		})
 	}
 	add("GET", "/healthz", plain("Liveness"))
-	add("GET", "/readyz", plain("Readiness (the database answers)"))
+	ready := plain("Readiness: 200 while a write reaches the database")
+	ready["responses"].(obj)["503"] = obj{"description": `Not ready: {"status": "unavailable", "code": "storage_unavailable", "error": "…"} with Retry-After`,
+		"headers": storageResp["headers"]}
+	add("GET", "/readyz", ready)
 	add("GET", "/metrics", plain("Prometheus metrics"))
 	add("GET", "/openapi.json", plain("This document"))
 	return obj{

@@ -4,7 +4,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -75,11 +74,14 @@ func (s *Server) routes() {
 	}
 }
 
+// readyz is 200 while a write reaches the database, else 503 with
+// Retry-After (a load balancer sends this node's traffic elsewhere).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if _, err := s.e.Store().AccountCount(ctx); err != nil {
-		writeJSON(w, 503, map[string]string{"status": "unavailable", "error": "database unreachable"})
+	if err := s.e.Ready(r.Context()); err != nil {
+		he := hookline.PublicError(err)
+		w.Header().Set("Retry-After", strconv.Itoa(he.RetryAfter))
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, 503, map[string]string{"status": "unavailable", "code": he.Kind, "error": he.Msg})
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
@@ -112,29 +114,21 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError answers err: an engine error with its status and message; a
-// store not-found as 404; anything else as a 500 whose details stay in the log.
+// writeError answers err as hookline.PublicError maps it; anything else is
+// a 500 whose details stay in the log.
 func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	var body errorBody
-	var he *hookline.Error
 	status := http.StatusInternalServerError
-	switch {
-	case errors.As(err, &he):
+	if he := hookline.PublicError(err); he != nil {
 		status = hookline.HTTPStatus(he.Kind)
 		body.Error.Code, body.Error.Message, body.Error.Field = he.Kind, he.Msg, he.Field
-		if he.Kind == hookline.KindRateLimit {
+		if he.Kind == hookline.KindRateLimit || he.Kind == hookline.KindStorage {
 			w.Header().Set("Retry-After", strconv.Itoa(max(he.RetryAfter, 1)))
 		}
-	case errors.Is(err, store.ErrNotFound):
-		status = http.StatusNotFound
-		body.Error.Code, body.Error.Message = hookline.KindNotFound, "not found"
-	case errors.Is(err, store.ErrConflict):
-		status = http.StatusConflict
-		body.Error.Code, body.Error.Message = hookline.KindConflict, "conflicts with an existing resource"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status = http.StatusServiceUnavailable
-		body.Error.Code, body.Error.Message = hookline.KindUnavailable, "the request was cancelled or timed out"
-	default:
+		if he.Kind == hookline.KindStorage {
+			log.Warn("storage unavailable", "err", err)
+		}
+	} else {
 		log.Error("internal error", "err", err)
 		body.Error.Code, body.Error.Message = "internal", "internal error"
 	}

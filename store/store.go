@@ -16,6 +16,10 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrConflict  = errors.New("conflict")   // unique constraint
 	ErrLeaseLost = errors.New("lease lost") // another node owns the execution now
+	// ErrUnavailable: the database cannot be reached or takes no writes now
+	// (PostgreSQL down or shutting down, a full disk, a read-only file). The
+	// drivers classify their errors into it; trying again later may work.
+	ErrUnavailable = errors.New("storage unavailable")
 )
 
 // Topics for Notify/Listen.
@@ -49,6 +53,9 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	// Shared reports whether several nodes may share the database (PostgreSQL).
 	Shared() bool
+	// WriteHealth is nil while writes reach the database. After a write
+	// failed with ErrUnavailable it is that error, until a write succeeds.
+	WriteHealth() error
 	Close() error
 }
 

@@ -62,6 +62,7 @@ type Store struct {
 	cfg    *pgx.ConnConfig
 	db     *sql.DB
 	schema string
+	health sqlstore.Health
 
 	mu        sync.Mutex
 	closed    bool
@@ -94,6 +95,7 @@ var dialect = &sqlstore.Dialect{
 	AdvisoryLocks:         true,
 	IsUniqueViolation:     pgCode("23505"),
 	IsForeignKeyViolation: pgCode("23503"),
+	IsUnavailable:         unavailable,
 }
 
 // retryable: serialization failure, deadlock.
@@ -128,6 +130,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		Notify: func(ctx context.Context, topic, payload string) error {
 			return s.notify(ctx, s.db, topic, payload)
 		},
+		Health: &s.health,
 	})
 	return s, nil
 }
@@ -148,8 +151,9 @@ func (s *Store) Tx(ctx context.Context, fn func(q store.Querier) error) error {
 func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	backoff := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, fn)
+		err := sqlstore.Unavailable(unavailable, s.tryTx(ctx, fn))
 		if err == nil || !retryable(err) || attempt >= s.opts.TxAttempts {
+			s.health.Note(err)
 			return err
 		}
 		t := time.NewTimer(backoff + rand.N(backoff))

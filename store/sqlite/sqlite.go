@@ -99,7 +99,8 @@ type Store struct {
 	closing   chan struct{}
 	writerOut chan struct{}
 
-	bus bus
+	bus    bus
+	health sqlstore.Health
 }
 
 var _ store.Store = (*Store)(nil)
@@ -108,6 +109,23 @@ var dialect = &sqlstore.Dialect{
 	Name:                  "sqlite",
 	IsUniqueViolation:     isCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	IsForeignKeyViolation: isCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
+	IsUnavailable:         unavailable,
+}
+
+// unavailable says err means the database takes no writes now: the disk is
+// full, the file or its directory is read-only, I/O failed, it cannot be
+// opened, or it stayed locked past busy_timeout (another process holds it).
+func unavailable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_PERM:
+		return true
+	}
+	return false
 }
 
 func isCode(codes ...int) func(error) bool {
@@ -189,6 +207,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			s.bus.publish(topic, payload)
 			return nil
 		},
+		Health: &s.health,
 	})
 	go s.writer()
 	return s, nil

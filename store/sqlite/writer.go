@@ -77,7 +77,9 @@ func (s *Store) send(ctx context.Context, r *request) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
-	return s.send(ctx, &request{fn: fn})
+	err := sqlstore.Unavailable(unavailable, s.send(ctx, &request{fn: fn}))
+	s.health.Note(err)
+	return err
 }
 
 // do runs raw on the writer goroutine outside any transaction.

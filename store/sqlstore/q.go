@@ -35,6 +35,10 @@ type Dialect struct {
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors.
 	IsUniqueViolation     func(error) bool
 	IsForeignKeyViolation func(error) bool
+	// IsUnavailable says a driver error means the database is unreachable
+	// or takes no writes (down, disk full, read-only): such errors wrap
+	// store.ErrUnavailable.
+	IsUnavailable func(error) bool
 }
 
 // rebind rewrites ? placeholders for the dialect. Queries of this package
@@ -85,6 +89,9 @@ type Config struct {
 	Direct DB
 	// Notify publishes at top level (outside a transaction).
 	Notify NotifyFunc
+	// Health, when set, learns the outcome of every Direct write (the
+	// driver's Tx reports its own) and answers WriteHealth.
+	Health *Health
 }
 
 // Q implements store.Querier, either at top level (reads on the read pool,
@@ -97,6 +104,7 @@ type Q struct {
 	tx     TxFunc
 	direct DB
 	notify NotifyFunc
+	health *Health
 	after  []func(committed bool) // inside a transaction: AfterTx callbacks
 }
 
@@ -104,8 +112,11 @@ var _ store.Querier = (*Q)(nil)
 
 // New returns the top-level Querier of a driver.
 func New(cfg Config) *Q {
-	return &Q{d: cfg.Dialect, db: cfg.Read, tx: cfg.Tx, direct: cfg.Direct, notify: cfg.Notify}
+	return &Q{d: cfg.Dialect, db: cfg.Read, tx: cfg.Tx, direct: cfg.Direct, notify: cfg.Notify, health: cfg.Health}
 }
+
+// WriteHealth implements store.Store for the drivers that embed Q.
+func (q *Q) WriteHealth() error { return q.health.Err() }
 
 // NewTx returns the Querier of one transaction: every statement runs on tx
 // and Notify calls notify (which must defer delivery until commit).
@@ -157,7 +168,9 @@ func (q *Q) write1(ctx context.Context, fn func(q *Q) error) error {
 		return fn(q)
 	}
 	if q.direct != nil {
-		return fn(&Q{d: q.d, db: q.direct, inTx: true, notify: q.notify})
+		err := fn(&Q{d: q.d, db: q.direct, inTx: true, notify: q.notify})
+		q.health.Note(err)
+		return err
 	}
 	return q.tx(ctx, fn)
 }
@@ -207,7 +220,7 @@ func (q *Q) fail(what string, err error) error {
 	case q.d.IsForeignKeyViolation != nil && q.d.IsForeignKeyViolation(err):
 		return fmt.Errorf("%s: referenced row missing: %w: %w", what, store.ErrNotFound, err)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, Unavailable(q.d.IsUnavailable, err))
 }
 
 // Page sizes.
