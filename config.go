@@ -32,9 +32,12 @@ type Config struct {
 	// PollInterval is the fallback poll when no wake-up arrives. Default 1s.
 	PollInterval time.Duration
 	// Lease is how long a claimed execution belongs to this node before
-	// another may rescue it; running work extends it. Default 30s.
+	// another may rescue it; a heartbeat extends the leases of running work
+	// every third of it. A node that dies loses its work to the others
+	// within Lease + RescueInterval. Nodes' clocks must agree to well within
+	// it. Default 5s.
 	Lease time.Duration
-	// RescueInterval is how often expired leases are rescued. Default 10s.
+	// RescueInterval is how often expired leases are rescued. Default 1s.
 	RescueInterval time.Duration
 	// OrderHold bounds how long an execution waiting for a retry holds the
 	// executions behind it (the later hooks of its event, the later runs of
@@ -129,10 +132,10 @@ func (c Config) WithDefaults() Config {
 		c.PollInterval = time.Second
 	}
 	if c.Lease == 0 {
-		c.Lease = 30 * time.Second
+		c.Lease = 5 * time.Second
 	}
 	if c.RescueInterval == 0 {
-		c.RescueInterval = 10 * time.Second
+		c.RescueInterval = time.Second
 	}
 	if c.OrderHold == 0 {
 		c.OrderHold = time.Hour

@@ -224,15 +224,22 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.cancel()
 		return fmt.Errorf("hookline: listen: %w", err)
 	}
-	if !e.st.Shared() {
-		// A single-node database: whatever is running was left by this
-		// node's previous process (a crash), so it can be taken back now.
-		if n, err := e.st.ExecutionRescue(ctx, e.now().Add(100*365*24*time.Hour)); err != nil {
-			e.cancel()
-			return fmt.Errorf("hookline: rescue executions: %w", err)
-		} else if n > 0 {
-			e.log.Warn("took back executions a previous run left unfinished", "count", n)
-		}
+	// Take back what this node's previous process (a crash) left running,
+	// instead of waiting for its leases to end: on a single-node database
+	// everything running; on a shared one what is leased to this node id.
+	var n int
+	if e.st.Shared() {
+		n, err = e.st.ExecutionReleaseNode(ctx, e.cfg.NodeID, e.now())
+	} else {
+		n, err = e.st.ExecutionRescue(ctx, e.now().Add(100*365*24*time.Hour))
+	}
+	if err != nil {
+		e.cancel()
+		return fmt.Errorf("hookline: take back executions: %w", err)
+	}
+	if n > 0 {
+		e.Metrics.rescued.Add(float64(n))
+		e.log.Warn("took back executions a previous run of this node left unfinished", "count", n, "node", e.cfg.NodeID)
 	}
 	if err := e.queue.Start(ctx); err != nil {
 		e.cancel()

@@ -141,6 +141,11 @@ type Querier interface {
 	// to pending (run_at = the end of the lease, so due at once) and reports
 	// how many.
 	ExecutionRescue(ctx context.Context, now time.Time) (int, error)
+	// ExecutionReleaseNode returns every running execution leased to node
+	// to pending, due at now, and reports how many: a node that starts
+	// again under the same id takes back at once what its previous process
+	// left, instead of waiting for those leases to end.
+	ExecutionReleaseNode(ctx context.Context, node string, now time.Time) (int, error)
 	// ExecutionNextRunAt is the earliest run_at of a pending execution.
 	ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error)
 	// ExecutionPrune deletes finished executions (and events left without

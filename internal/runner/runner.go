@@ -74,23 +74,52 @@ func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *sto
 		t := r.d.Now().UTC()
 		x.FinishedAt = &t
 	}
-	var lease *store.Lease
-	if x.Done() && handoff != nil {
-		lease = handoff()
-	}
-	next, err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x, lease)
-	if err != nil {
-		if errors.Is(err, store.ErrLeaseLost) {
-			r.d.Logger.Warn("execution lease lost; another node owns it now", "execution", x.ID)
-			return nil
-		}
-		r.d.Logger.Error("save execution", "execution", x.ID, "err", err)
+	next, saved := r.save(ctx, x, handoff)
+	if !saved {
 		return nil
 	}
 	if r.d.OnDone != nil {
 		r.d.OnDone(x)
 	}
 	return next
+}
+
+// save saves x's outcome. While storage is unavailable it tries again, with
+// backoff, as long as the lease may still be held (the queue's heartbeat
+// keeps extending it; a rescue elsewhere clears it, and then the save says
+// ErrLeaseLost): an action that ran, a webhook delivered, is not run again
+// because its result could not be written for a moment. It gives up only
+// when ctx ends (a shutdown past its drain time) and reports whether x was
+// saved, with the execution handed over to this node by the save, if any.
+func (r *Runner) save(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) (next *hook.Execution, saved bool) {
+	backoff := 50 * time.Millisecond
+	for {
+		var lease *store.Lease
+		if x.Done() && handoff != nil {
+			lease = handoff()
+		}
+		next, err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x, lease)
+		switch {
+		case err == nil:
+			return next, true
+		case errors.Is(err, store.ErrLeaseLost):
+			r.d.Logger.Warn("execution lease lost; another node owns it now", "execution", x.ID)
+			return nil, false
+		case !errors.Is(err, store.ErrUnavailable):
+			r.d.Logger.Error("save execution", "execution", x.ID, "err", err)
+			return nil, false
+		}
+		r.d.Logger.Warn("save execution: storage unavailable; trying again while the lease holds", "execution", x.ID, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			r.d.Logger.Error("save execution: gave up at shutdown; another node will run it again", "execution", x.ID, "err", err)
+			return nil, false
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 func (r *Runner) run(ctx context.Context, x *hook.Execution) {

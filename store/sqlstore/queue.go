@@ -272,6 +272,19 @@ func (q *Q) ExecutionRescue(ctx context.Context, now time.Time) (int, error) {
 	return int(n), err
 }
 
+// ExecutionReleaseNode implements store.Querier. Like a rescue, it clears
+// the lease token, so a save by the process that held the lease fails.
+func (q *Q) ExecutionReleaseNode(ctx context.Context, node string, now time.Time) (int, error) {
+	var n int64
+	err := q.write1(ctx, func(q *Q) error {
+		var err error
+		n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = ?, locked_by = '',
+			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_by = ?`, us(now), node)
+		return q.fail("release executions of node "+node, err)
+	})
+	return int(n), err
+}
+
 // ExecutionNextRunAt implements store.Querier.
 func (q *Q) ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error) {
 	var v int64

@@ -238,3 +238,37 @@ func testExecutionExtendRescue(e *env) {
 	e.must(err)
 	e.equal("all claimable again", len(xs), 4)
 }
+
+// A node that starts again under the same id takes back what it held.
+func testExecutionReleaseNode(e *env) {
+	a := e.account("")
+	h := e.hook(a.ID)
+	e.executions(a.ID, h.ID, t0, 3)
+	now := t0.Add(time.Hour)
+	mine, err := e.s.ExecutionClaim(e.ctx, "node-1", now, now.Add(time.Hour), 2)
+	e.must(err)
+	theirs, err := e.s.ExecutionClaim(e.ctx, "node-2", now, now.Add(time.Hour), 1)
+	e.must(err)
+	restart := now.Add(time.Second) // long before the leases end
+	n, err := e.s.ExecutionReleaseNode(e.ctx, "node-1", restart)
+	e.must(err)
+	e.equal("released", n, 2)
+	for _, x := range mine {
+		got, err := e.s.ExecutionGet(e.ctx, x.ID)
+		e.must(err)
+		if got.Status != hook.StatusPending || !got.RunAt.Equal(restart) || got.LockedBy != "" || got.LockedUntil != nil {
+			e.t.Fatalf("released execution: %+v", got)
+		}
+		_, err = e.s.ExecutionSave(e.ctx, x, nil)
+		e.isErr(err, store.ErrLeaseLost) // the old process cannot save any more
+	}
+	got, err := e.s.ExecutionGet(e.ctx, theirs[0].ID)
+	e.must(err)
+	e.equal("another node's lease stays", got.LockedBy, "node-2")
+	xs, err := e.s.ExecutionClaim(e.ctx, "node-1", restart, restart.Add(time.Minute), 10)
+	e.must(err)
+	e.equal("released are claimable at once", ids(xs, execID), ids(mine, execID))
+	n, err = e.s.ExecutionReleaseNode(e.ctx, "node-3", restart)
+	e.must(err)
+	e.equal("a node without leases", n, 0)
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderingKey", testOrderingKey},
 		{"OrderingKeyConcurrent", testOrderingKeyConcurrent},
 		{"OrderingReleaseStale", testOrderingReleaseStale},
+		{"ExecutionReleaseNode", testExecutionReleaseNode},
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},
 		{"ExecutionStats", testExecutionStats},
