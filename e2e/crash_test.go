@@ -92,11 +92,15 @@ func startProc(t *testing.T, db, dataDir, addr, admin string) *proc {
 }
 
 func apiCall(addr, key, method, path string, body any) (int, []byte, error) {
+	return apiCallWith(http.DefaultClient, addr, key, method, path, body)
+}
+
+func apiCallWith(client *http.Client, addr, key, method, path string, body any) (int, []byte, error) {
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
