@@ -231,7 +231,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.st.Shared() {
 		n, err = e.st.ExecutionReleaseNode(ctx, e.cfg.NodeID, e.now())
 	} else {
-		n, err = e.st.ExecutionRescue(ctx, e.now().Add(100*365*24*time.Hour))
+		n, err = e.st.ExecutionRescue(ctx, e.now().Add(100*365*24*time.Hour), "")
 	}
 	if err != nil {
 		e.cancel()

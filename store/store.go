@@ -54,7 +54,9 @@ type Store interface {
 	// Shared reports whether several nodes may share the database (PostgreSQL).
 	Shared() bool
 	// WriteHealth is nil while writes reach the database. After a write
-	// failed with ErrUnavailable it is that error, until a write succeeds.
+	// failed with ErrUnavailable it is that error, until a write succeeds
+	// (successes within 2 s of a failure are not believed: a write that
+	// changes nothing may succeed on a full disk).
 	WriteHealth() error
 	Close() error
 }
@@ -139,8 +141,9 @@ type Querier interface {
 	ExecutionExtend(ctx context.Context, node string, ids []string, until time.Time) error
 	// ExecutionRescue returns running executions whose lease ended before now
 	// to pending (run_at = the end of the lease, so due at once) and reports
-	// how many.
-	ExecutionRescue(ctx context.Context, now time.Time) (int, error)
+	// how many. Those leased to node except stay: a node does not rescue
+	// its own running work, whose heartbeat is only late ("" excepts none).
+	ExecutionRescue(ctx context.Context, now time.Time, except string) (int, error)
 	// ExecutionReleaseNode returns every running execution leased to node
 	// to pending, due at now, and reports how many: a node that starts
 	// again under the same id takes back at once what its previous process

@@ -385,13 +385,20 @@ func (q *Queue) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// rescueLoop returns executions whose node stopped heart-beating to pending.
+// staleEvery is how often waits no save will end are looked for.
+const staleEvery = 10 * time.Second
+
+// rescueLoop returns executions whose node stopped heart-beating to pending
+// (not this node's own: while it runs, a lease of its that ended means its
+// heartbeat is late, not that it is gone), and now and then frees stale
+// waits.
 func (q *Queue) rescueLoop(ctx context.Context) {
 	defer q.claimWG.Done()
 	t := time.NewTicker(q.cfg.Rescue)
 	defer t.Stop()
+	var staleAt time.Time
 	for {
-		n, err := q.cfg.Store.ExecutionRescue(ctx, q.cfg.Now())
+		n, err := q.cfg.Store.ExecutionRescue(ctx, q.cfg.Now(), q.cfg.Node)
 		if err != nil && ctx.Err() == nil {
 			q.cfg.Logger.Error("rescue executions", "err", err)
 		}
@@ -402,7 +409,10 @@ func (q *Queue) rescueLoop(ctx context.Context) {
 			}
 			q.Wake()
 		}
-		q.releaseStale(ctx)
+		if now := time.Now(); now.Sub(staleAt) >= staleEvery {
+			staleAt = now
+			q.releaseStale(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return

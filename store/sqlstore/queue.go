@@ -261,12 +261,12 @@ func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, unti
 // its lease ended (before now, so at once; a caller taking everything back
 // with a far-future now does not push it into that future). The lease token
 // is cleared so the node that lost the lease cannot save any more.
-func (q *Q) ExecutionRescue(ctx context.Context, now time.Time) (int, error) {
+func (q *Q) ExecutionRescue(ctx context.Context, now time.Time, except string) (int, error) {
 	var n int64
 	err := q.write1(ctx, func(q *Q) error {
 		var err error
 		n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = locked_until, locked_by = '',
-			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ?`, us(now))
+			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ? AND locked_by <> ?`, us(now), except)
 		return q.fail("rescue executions", err)
 	})
 	return int(n), err

@@ -201,11 +201,14 @@ func testExecutionExtendRescue(e *env) {
 	e.equal("not extended", got.LockedUntil, ptr(now.Add(time.Minute)))
 
 	// node-2 dies: its leases end and are rescued; node-1's are not.
-	n, err := e.s.ExecutionRescue(e.ctx, now.Add(time.Minute)) // not before the lease ends
+	n, err := e.s.ExecutionRescue(e.ctx, now.Add(time.Minute), "") // not before the lease ends
 	e.must(err)
 	e.equal("nothing expired yet", n, 0)
 	later := now.Add(2 * time.Minute)
-	n, err = e.s.ExecutionRescue(e.ctx, later)
+	n, err = e.s.ExecutionRescue(e.ctx, later, "node-2") // a node does not rescue its own
+	e.must(err)
+	e.equal("own leases kept", n, 0)
+	n, err = e.s.ExecutionRescue(e.ctx, later, "node-1")
 	e.must(err)
 	e.equal("rescued", n, 2)
 	for _, x := range theirs {
@@ -226,7 +229,7 @@ func testExecutionExtendRescue(e *env) {
 
 	// Taking back everything at start (a far-future now) leaves the rows due
 	// at once, not in that future.
-	n, err = e.s.ExecutionRescue(e.ctx, later.Add(100*365*24*time.Hour))
+	n, err = e.s.ExecutionRescue(e.ctx, later.Add(100*365*24*time.Hour), "")
 	e.must(err)
 	e.equal("taken back", n, 4)
 	next, ok, err := e.s.ExecutionNextRunAt(e.ctx)
