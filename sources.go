@@ -165,10 +165,17 @@ func (e *Engine) ListSources(ctx context.Context, p Principal, accountID string)
 	return e.st.SourceList(ctx, ids)
 }
 
-// SourceCollections lists the collections the followed tables of an
-// account and its ancestors make (for the hook editor's picker).
-func (e *Engine) SourceCollections(ctx context.Context, accountIDs []string) ([]string, error) {
-	list, err := e.st.SourceList(ctx, accountIDs)
+// SourceCollections lists the collections that the tables followed for an
+// account and the accounts below it make (for the hook editor's picker).
+func (e *Engine) SourceCollections(ctx context.Context, p Principal, accountID string) ([]string, error) {
+	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
+		return nil, err
+	}
+	ids, err := e.accts.subtree(ctx, e.st, accountID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := e.st.SourceList(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,7 @@ func (h *Handler) routes() {
 
 	m.Handle("GET /admin/events", h.authed(h.eventsPage))
 	m.Handle("GET /admin/jobs", h.authed(h.jobsPage))
+	m.Handle("GET /admin/sources", h.authed(h.sourcesPage))
 	m.Handle("POST /admin/events", h.authed(h.eventCreate))
 	m.Handle("POST /admin/events/{id}/delete", h.authed(h.eventDelete))
 

@@ -26,6 +26,8 @@ type editorView struct {
 	Hook        *hookline.HookView
 	Scope       *scope
 	Collections []string
+	// Followed are the collections of tables followed by change capture.
+	Followed    []string
 	EventTypes  []*store.EventType
 	Types       []*typeView
 	HookOpts    []*hook.Hook
@@ -202,6 +204,9 @@ func (h *Handler) editorView(ctx context.Context, r *http.Request, s *session, f
 		for _, c := range cols {
 			v.Collections = append(v.Collections, c.Name)
 		}
+	}
+	if v.Followed, err = h.e.SourceCollections(ctx, s.p, owner); err != nil {
+		return nil, err
 	}
 	if v.EventTypes, err = h.e.ListEventTypes(ctx, s.p); err != nil {
 		return nil, err

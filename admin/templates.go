@@ -83,6 +83,8 @@ func (h *Handler) funcs() template.FuncMap {
 		"list":     func(xs ...any) []any { return xs },
 		"ms":       fmtMS,
 		"truncate": truncate,
+		"bytesize": byteSize,
+		"collection": cdcCollection,
 		"rows": func(lo, hi int, s string) int {
 			return min(max(strings.Count(s, "\n")+1, lo), hi)
 		},
