@@ -73,17 +73,17 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return m, nil
 		},
-		"add":      func(a, b int) int { return a + b },
-		"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
-		"join":     strings.Join,
-		"upper":    strings.ToUpper,
-		"title":    titleCase,
-		"deref":    func(p *int) int { return *p },
-		"deref1":   func(p *bool) bool { return p != nil && *p },
-		"list":     func(xs ...any) []any { return xs },
-		"ms":       fmtMS,
-		"truncate": truncate,
-		"bytesize": byteSize,
+		"add":        func(a, b int) int { return a + b },
+		"has":        func(list []string, v string) bool { return slices.Contains(list, v) },
+		"join":       strings.Join,
+		"upper":      strings.ToUpper,
+		"title":      titleCase,
+		"deref":      func(p *int) int { return *p },
+		"deref1":     func(p *bool) bool { return p != nil && *p },
+		"list":       func(xs ...any) []any { return xs },
+		"ms":         fmtMS,
+		"truncate":   truncate,
+		"bytesize":   byteSize,
 		"collection": cdcCollection,
 		"rows": func(lo, hi int, s string) int {
 			return min(max(strings.Count(s, "\n")+1, lo), hi)
