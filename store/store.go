@@ -107,6 +107,10 @@ type Querier interface {
 	// same account has it already, nothing is written and the existing id is
 	// returned with inserted=false.
 	EventInsert(ctx context.Context, e *hook.Event) (id string, inserted bool, err error)
+	// EventInsertMany is EventInsert for many events in few statements:
+	// ids[i] and inserted[i] say what became of evs[i]. All or none (an
+	// error other than a repeated idempotency key fails the whole call).
+	EventInsertMany(ctx context.Context, evs []*hook.Event) (ids []string, inserted []bool, err error)
 	EventGet(ctx context.Context, id string) (*hook.Event, error)
 
 	ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error

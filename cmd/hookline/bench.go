@@ -54,6 +54,9 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
 	tree := fs.Bool("tree", false, "three hooks per event across an organization and its shop (shop order 100, shop order 200, organization order 100), run in turn: an event counts as delivered when its third webhook arrived")
 	keys := fs.Int("keys", 0, "give the hook an ordering key rendering to one of this many keys (events of one key run one at a time)")
+	cdcURL := fs.String("cdc", "", "instead: measure change capture from this PostgreSQL database (the bench creates and drops a table hookline_bench_items there; needs wal_level=logical)")
+	writers := fs.Int("writers", 4, "with --cdc: concurrent writers to the source database")
+	rowsPerTx := fs.Int("rows-per-tx", 10, "with --cdc: rows per source transaction")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,6 +113,9 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		return err
 	}
 	defer target.stop()
+	if *cdcURL != "" {
+		return benchCDC(ctx, target, o, cdcBench{source: *cdcURL, dur: *dur, rate: *rate, writers: *writers, rowsPerTx: max(1, *rowsPerTx)}, stdout)
+	}
 	base, admin := target.base, target.admin
 
 	// The sink records when each numbered event arrived: its first
