@@ -60,12 +60,12 @@ func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) (
 	var out []*EmitResult
 	err := e.st.Tx(ctx, func(q store.Querier) error {
 		out = out[:0]
-		for _, p := range plans {
-			r, err := e.storePlan(ctx, q, p)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
+		rs, err := e.dispatch.StoreMany(ctx, q, plans)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			out = append(out, e.emitted(q, r))
 		}
 		return nil
 	})
@@ -151,6 +151,11 @@ func (e *Engine) storePlan(ctx context.Context, q store.Querier, p *dispatch.Pla
 	if err != nil {
 		return nil, err
 	}
+	return e.emitted(q, r), nil
+}
+
+// emitted counts a stored event (once committed) and says what became of it.
+func (e *Engine) emitted(q store.Querier, r *dispatch.Result) *EmitResult {
 	if !r.Duplicate {
 		// Counted once committed, whichever way the event came (API, SDK,
 		// record write); a transaction run again counts once.
@@ -164,7 +169,7 @@ func (e *Engine) storePlan(ctx context.Context, q store.Querier, p *dispatch.Pla
 	for _, x := range r.Executions {
 		res.ExecutionIDs = append(res.ExecutionIDs, x.ID)
 	}
-	return res, nil
+	return res
 }
 
 // AuthorizeEmit checks that p may send every one of evs.

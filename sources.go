@@ -171,7 +171,7 @@ func (e *Engine) SourceCollections(ctx context.Context, p Principal, accountID s
 	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
 		return nil, err
 	}
-	ids, err := e.accts.subtree(ctx, e.st, accountID)
+	ids, err := e.accts.Subtree(ctx, e.st, accountID)
 	if err != nil {
 		return nil, err
 	}

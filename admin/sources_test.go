@@ -2,8 +2,6 @@ package admin_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,9 +61,7 @@ func TestBrowserSources(t *testing.T) {
 	if strings.Contains(row, "postgres@") {
 		t.Errorf("the page shows the database user: %s", row)
 	}
-	shot(t, b, "sources-desktop.png")
-	do(t, b, chromedp.EmulateViewport(390, 844), chromedp.Navigate(s.URL+"/admin/sources"), chromedp.WaitVisible(css(`tr[data-source]`)))
-	shot(t, b, "sources-phone.png")
+	shot(t, b, "sources")
 	do(t, b, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.URL+"/admin/hooks/new"), chromedp.WaitReady(css(`#collections-list`)))
 	opts, err := chromedp.Run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#collections-list option")].map(o => o.value)`))
 	if err != nil {
@@ -73,22 +69,5 @@ func TestBrowserSources(t *testing.T) {
 	}
 	if strings.Join(opts, ",") != "orders,sales.refunds" {
 		t.Errorf("the editor's collection picker offers %v, want the followed tables", opts)
-	}
-}
-
-// shot saves a full-page PNG into HOOKLINE_SCREENSHOTS when it is set, so
-// a person can look at the page.
-func shot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("HOOKLINE_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

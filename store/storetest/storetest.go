@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventTypes", testEventTypes},
 		{"CollectionsRecords", testCollectionsRecords},
 		{"Sources", testSources},
+		{"EventInsertMany", testEventInsertMany},
 		{"Jobs", testJobs},
 		{"JobClaim", testJobClaim},
 		{"TxRollback", testTxRollback},
