@@ -263,6 +263,9 @@ func (e *Engine) DeleteAccount(ctx context.Context, p Principal, id string) erro
 	if id == p.AccountID {
 		return &Error{Kind: KindConflict, Msg: "an account cannot delete itself"}
 	}
+	if err := e.dropAccountSources(ctx, id); err != nil {
+		return err
+	}
 	err := e.accountWrite(ctx, func(q store.Querier) error { return q.AccountDelete(ctx, id) })
 	e.hooks.Invalidate()
 	return err

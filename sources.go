@@ -200,6 +200,12 @@ func (e *Engine) DeleteSource(ctx context.Context, p Principal, id string, force
 	if err != nil {
 		return err
 	}
+	return e.dropSource(ctx, s, force)
+}
+
+// dropSource is DeleteSource once authorized.
+func (e *Engine) dropSource(ctx context.Context, s *hook.Source, force bool) error {
+	id := s.ID
 	hold := cdc.HoldNode(e.cfg.NodeID)
 	now := e.now()
 	// Take the source from whichever node follows it; it stops at the
@@ -233,6 +239,27 @@ func (e *Engine) DeleteSource(ctx context.Context, p Principal, id string, force
 		return err
 	}
 	_ = e.st.Notify(ctx, store.TopicSources, id)
+	return nil
+}
+
+// dropAccountSources drops the slots and publications of the sources of an
+// account and the accounts below it, before the account is deleted (its
+// rows go with it; a slot left behind would hold WAL forever). A database
+// that cannot be reached is logged, not fatal.
+func (e *Engine) dropAccountSources(ctx context.Context, accountID string) error {
+	ids, err := e.accts.Subtree(ctx, e.st, accountID)
+	if err != nil {
+		return err
+	}
+	list, err := e.st.SourceList(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if err := e.dropSource(ctx, s, true); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -121,3 +121,22 @@ func TestSourceErrors(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSourceAccountDelete: deleting an account drops the replication slots
+// and publications of its sources (and of its child accounts' sources).
+func TestSourceAccountDelete(t *testing.T) {
+	db := newSourceDB(t, `CREATE TABLE orders (id int PRIMARY KEY)`)
+	s := start(t, mustSQLite(t))
+	shop := s.must(201, "POST", "/api/v1/accounts", map[string]any{"name": "shop"})["id"].(string)
+	s.must(201, "POST", "/api/v1/sources", map[string]any{"name": "shop", "url": db.URL, "tables": []any{"orders"}, "account_id": shop})
+	if n := db.count(`SELECT count(*) FROM pg_replication_slots WHERE database = current_database()`); n != 1 {
+		t.Fatalf("%d slots after creating the source", n)
+	}
+	s.must(204, "DELETE", "/api/v1/accounts/"+shop, nil)
+	if n := db.count(`SELECT count(*) FROM pg_replication_slots WHERE database = current_database()`) + db.count(`SELECT count(*) FROM pg_publication`); n != 0 {
+		t.Errorf("%d slots or publications left after deleting the account", n)
+	}
+	if n := len(s.must(200, "GET", "/api/v1/sources", nil)["items"].([]any)); n != 0 {
+		t.Errorf("%d sources left", n)
+	}
+}

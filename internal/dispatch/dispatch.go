@@ -221,15 +221,25 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 		c := *x
 		xs[i] = &c
 	}
-	if err := d.queueByKey(ctx, q, xs); err != nil {
+	if err := d.insert(ctx, q, xs, p.now); err != nil {
 		return nil, err
 	}
-	pre, queued := d.preclaim(xs, p.now)
+	res.Executions = xs
+	return res, nil
+}
+
+// insert queues xs behind their ordering keys and inserts them; those that
+// may run now go in preclaimed and start once the transaction commits.
+func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) error {
+	if err := d.queueByKey(ctx, q, xs); err != nil {
+		return err
+	}
+	pre, queued := d.preclaim(xs, now)
 	if err := q.ExecutionInsert(ctx, xs...); err != nil {
 		for range pre {
 			d.cfg.Queue.Release()
 		}
-		return nil, err
+		return err
 	}
 	if len(pre) > 0 {
 		q.AfterTx(func(committed bool) {
@@ -243,12 +253,9 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 		})
 	}
 	if queued {
-		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-			return nil, err
-		}
+		return q.Notify(ctx, store.TopicExecutions, "")
 	}
-	res.Executions = xs
-	return res, nil
+	return nil
 }
 
 // Enqueue stores p in a transaction of its own.

@@ -61,31 +61,8 @@ func (d *Dispatcher) StoreMany(ctx context.Context, q store.Querier, plans []*Pl
 	if len(xs) == 0 {
 		return out, nil
 	}
-	if err := d.queueByKey(ctx, q, xs); err != nil {
+	if err := d.insert(ctx, q, xs, now); err != nil {
 		return nil, err
-	}
-	pre, queued := d.preclaim(xs, now)
-	if err := q.ExecutionInsert(ctx, xs...); err != nil {
-		for range pre {
-			d.cfg.Queue.Release()
-		}
-		return nil, err
-	}
-	if len(pre) > 0 {
-		q.AfterTx(func(committed bool) {
-			for _, x := range pre {
-				if committed {
-					d.cfg.Queue.Dispatch(x)
-				} else {
-					d.cfg.Queue.Release()
-				}
-			}
-		})
-	}
-	if queued {
-		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }
