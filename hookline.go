@@ -205,8 +205,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("hookline: already started")
 	}
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	err := e.st.Listen(ctx, []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes, store.TopicCollections}, func(topic, _ string) {
+	topics := []string{store.TopicHooks, store.TopicAccounts, store.TopicEventTypes, store.TopicCollections, store.TopicSources}
+	err := e.st.Listen(ctx, topics, func(topic, _ string) {
 		switch topic {
+		case store.TopicSources:
+			e.cdc.Wake()
 		case store.TopicHooks:
 			e.hooks.Invalidate()
 		case store.TopicEventTypes:
@@ -246,12 +249,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("hookline: start queue: %w", err)
 	}
 	e.sched.Start(ctx)
-	if err := e.cdc.Start(ctx); err != nil {
-		e.sched.Stop()
-		_ = e.queue.Stop(ctx)
-		e.cancel()
-		return fmt.Errorf("hookline: start change capture: %w", err)
-	}
+	e.cdc.Start(ctx)
 	for _, qh := range e.queueHandlers {
 		e.bg.Add(1)
 		go e.runQueueHandler(ctx, qh)

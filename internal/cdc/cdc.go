@@ -130,17 +130,12 @@ func New(cfg Config) *Manager {
 	return &Manager{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), running: map[string]*follower{}}
 }
 
-// Start looks for sources to follow now and every Scan interval, and when
-// sources change (store.TopicSources), until Stop.
-func (m *Manager) Start(ctx context.Context) error {
+// Start looks for sources to follow now, every Scan interval and at each
+// Wake (the engine calls it on store.TopicSources), until Stop.
+func (m *Manager) Start(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(ctx)
-	if err := m.cfg.Store.Listen(ctx, []string{store.TopicSources}, func(string, string) { m.Wake() }); err != nil {
-		m.cancel()
-		return err
-	}
 	m.wg.Add(1)
 	go m.loop(ctx)
-	return nil
 }
 
 // Stop stops every follower (releasing their leases) and waits for them.
