@@ -55,8 +55,8 @@ func TestDecodeText(t *testing.T) {
 func TestRedactAndNames(t *testing.T) {
 	for in, want := range map[string]string{
 		"postgres://app:s3cret@db.example:5433/shop?sslmode=require&password=x": "postgres://db.example:5433/shop",
-		"host=db user=app password=s3cret dbname=shop":                           "postgres://db:5432/shop",
-		"not a url ::":                                                           "postgres://…",
+		"host=db user=app password=s3cret dbname=shop":                          "postgres://db:5432/shop",
+		"not a url ::": "postgres://…",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
