@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,30 +27,8 @@ func startNode(t *testing.T, db, dataDir, addr, admin, node string) *cdcProc {
 		"--allow-net", "127.0.0.0/8", "--events-per-second", "-1", "--node-id", node)
 	cmd.Env = append(os.Environ(), "HOOKLINE_ADMIN_KEY="+admin, "HOOKLINE_LOG_LEVEL=warn",
 		"HOOKLINE_SECRET_KEY="+strings.Repeat("ab", 32))
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			t.Log(node+":", sc.Text())
-		}
-	}()
-	p := &cdcProc{cmd: cmd, addr: addr, node: node}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("hookline did not become ready")
-	return nil
+	runServe(t, cmd, addr, node)
+	return &cdcProc{cmd: cmd, addr: addr, node: node}
 }
 
 func (p *cdcProc) kill(t *testing.T) {
@@ -232,5 +208,64 @@ func executionRecordIDs(t *testing.T, p *cdcProc, admin string) (map[float64]boo
 			return ids, n
 		}
 		cursor = "&cursor=" + next
+	}
+}
+
+// TestSourceTakeover runs two nodes on one PostgreSQL store: one follows the
+// source; SIGKILLed, the other takes the source over within 30 s and no row
+// is lost.
+func TestSourceTakeover(t *testing.T) {
+	store := testdb.PostgresURL(t)
+	db := newSourceDB(t, `CREATE TABLE items (id int PRIMARY KEY, n int)`)
+	admin := "hlk_cdc_takeover_admin_key_0123456789"
+	sk := newSink(t)
+	nodes := map[string]*cdcProc{}
+	for _, name := range []string{"node-a", "node-b"} {
+		nodes[name] = startNode(t, store, t.TempDir(), freePort(t), admin, name)
+	}
+	a := nodes["node-a"]
+	a.must(t, admin, 201, "POST", "/api/v1/hooks", itemsHook(sk.URL))
+	id := a.must(t, admin, 201, "POST", "/api/v1/sources", map[string]any{"name": "items", "url": db.URL, "tables": []any{"items"}})["id"].(string)
+	holder := func(p *cdcProc) (string, string) {
+		st := p.must(t, admin, 200, "GET", "/api/v1/sources/"+id, nil)["status"].(map[string]any)
+		node, _ := st["node"].(string)
+		return node, st["state"].(string)
+	}
+	insert := func(from, to int) {
+		for i := from; i <= to; i++ {
+			db.exec(`INSERT INTO items VALUES ($1, $1)`, i)
+		}
+	}
+	insert(1, 100)
+	waitDelivered(t, sk, 100, 30*time.Second)
+	first, _ := holder(a)
+	for wait := time.Now().Add(10 * time.Second); first == "" && time.Now().Before(wait); first, _ = holder(a) {
+		time.Sleep(50 * time.Millisecond) // the follower writes its status every 2 s
+	}
+	dead, alive := nodes[first], nodes["node-a"]
+	if first == "node-a" {
+		alive = nodes["node-b"]
+	}
+	if dead == nil {
+		t.Fatalf("the source is followed by %q", first)
+	}
+	dead.kill(t)
+	killed := time.Now()
+	insert(101, 200)
+	for {
+		node, state := holder(alive)
+		if node == alive.node && state == "following" {
+			t.Logf("%s took the source over from %s %.1fs after it was killed", node, first, time.Since(killed).Seconds())
+			break
+		}
+		if time.Since(killed) > 30*time.Second {
+			t.Fatalf("after 30 s the source is still %s on %s", state, node)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitDelivered(t, sk, 200, 30*time.Second)
+	alive.must(t, admin, 204, "DELETE", "/api/v1/sources/"+id, nil)
+	if n := db.count(`SELECT count(*) FROM pg_replication_slots WHERE database = current_database()`); n != 0 {
+		t.Errorf("%d slots left", n)
 	}
 }

@@ -65,6 +65,15 @@ func startProc(t *testing.T, db, dataDir, addr, admin string) *proc {
 	t.Helper()
 	cmd := exec.Command(hooklineBinary(t), "serve", "--addr", addr, "--db", db, "--data-dir", dataDir, "--allow-net", "127.0.0.0/8", "--events-per-second", "-1")
 	cmd.Env = append(os.Environ(), "HOOKLINE_ADMIN_KEY="+admin, "HOOKLINE_LOG_LEVEL=warn")
+	runServe(t, cmd, addr, "hookline")
+	return &proc{cmd: cmd, addr: addr}
+}
+
+// runServe starts a `hookline serve` command, shows its log lines (prefixed
+// with label) in the test log, kills it when the test ends, and waits until
+// it is ready on addr.
+func runServe(t *testing.T, cmd *exec.Cmd, addr, label string) {
+	t.Helper()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -72,23 +81,21 @@ func startProc(t *testing.T, db, dataDir, addr, admin string) *proc {
 	go func() { // keep the pipe drained; show errors in the test log
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			t.Log("hookline:", sc.Text())
+			t.Log(label+":", sc.Text())
 		}
 	}()
-	p := &proc{cmd: cmd, addr: addr}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get("http://" + addr + "/readyz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("hookline did not become ready")
-	return nil
 }
 
 func apiCall(addr, key, method, path string, body any) (int, []byte, error) {
