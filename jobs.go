@@ -109,6 +109,53 @@ func (e *Engine) FailJob(ctx context.Context, p Principal, id, reason string, re
 	return j, err
 }
 
+// RetryJob makes a dead job (or one waiting for its next attempt) available
+// now; a dead job gets its attempts afresh. A worker's running job or a
+// completed one is a conflict.
+func (e *Engine) RetryJob(ctx context.Context, p Principal, id string) (*store.Job, error) {
+	if !Can(p.Role, RoleManage) {
+		return nil, forbidden("the %s role may not retry jobs", p.Role)
+	}
+	j, err := e.jobOf(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	switch j.State {
+	case JobDead:
+		j.Attempt = 0
+	case JobAvailable:
+	default:
+		return nil, &Error{Kind: KindConflict, Msg: "job is " + j.State + ": only a dead or waiting job can be retried"}
+	}
+	j.State, j.RunAt, j.FinishedAt, j.LockedUntil = JobAvailable, e.now().UTC(), nil, nil
+	err = e.st.Tx(ctx, func(q store.Querier) error {
+		if err := q.JobUpdate(ctx, j); err != nil {
+			return err
+		}
+		return q.Notify(ctx, store.TopicJobs, j.Queue)
+	})
+	return j, err
+}
+
+// DeleteJob deletes a job that no worker holds.
+func (e *Engine) DeleteJob(ctx context.Context, p Principal, id string) error {
+	if !Can(p.Role, RoleManage) {
+		return forbidden("the %s role may not delete jobs", p.Role)
+	}
+	j, err := e.jobOf(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if j.State == JobRunning && j.LockedUntil != nil && j.LockedUntil.After(e.now()) {
+		return &Error{Kind: KindConflict, Msg: "a worker is running this job; delete it once its lease has ended"}
+	}
+	err = e.st.JobDelete(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("job")
+	}
+	return err
+}
+
 // ListJobs lists jobs of p's subtree, newest first.
 func (e *Engine) ListJobs(ctx context.Context, p Principal, queue, state string, page store.Page) ([]*store.Job, error) {
 	if !Can(p.Role, PermJobs) {

@@ -138,6 +138,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/events", h.authed(h.eventsPage))
 	m.Handle("GET /admin/jobs", h.authed(h.jobsPage))
 	m.Handle("GET /admin/sources", h.authed(h.sourcesPage))
+	m.Handle("POST /admin/jobs/{id}/retry", h.authed(h.jobRetry))
+	m.Handle("POST /admin/jobs/{id}/delete", h.authed(h.jobDelete))
 	m.Handle("POST /admin/events", h.authed(h.eventCreate))
 	m.Handle("POST /admin/events/{id}/delete", h.authed(h.eventDelete))
 

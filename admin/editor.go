@@ -314,7 +314,10 @@ func (h *Handler) editorSave(w http.ResponseWriter, r *http.Request, s *session)
 	if old == nil {
 		saved, err = h.e.CreateHook(ctx, s.p, hk)
 	} else {
-		saved, err = h.e.ReplaceHook(ctx, s.p, old.ID, hk)
+		var full *hook.Hook
+		if full, err = keepUnformed(old, hk); err == nil {
+			saved, err = h.e.ReplaceHook(ctx, s.p, old.ID, full)
+		}
 	}
 	if err != nil {
 		var he *hookline.Error

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -211,6 +212,35 @@ func (c *catalog) parseActionForm(f url.Values, i, pos int, errs *[]fieldErr) ho
 		a.Retry = rp
 	}
 	return a
+}
+
+// formFields are the hook's JSON fields the editor shows. Saving keeps the
+// others as they were (read-only ones, and fields the form does not offer).
+var formFields = []string{"name", "description", "account_id", "order", "roles", "category", "debug", "enabled",
+	"trigger", "condition", "on_condition_error", "actions", "ordering", "ordering_key"}
+
+// keepUnformed is hk (from the form) with old's values for every field the
+// form does not show, so an edit never drops what it cannot see.
+func keepUnformed(old, hk *hook.Hook) (*hook.Hook, error) {
+	if old == nil {
+		return hk, nil
+	}
+	om, nm := extraFields(old), extraFields(hk)
+	if om == nil || nm == nil {
+		return nil, errors.New("admin: cannot encode the hook")
+	}
+	for _, k := range formFields {
+		om[k] = nm[k]
+	}
+	b, err := json.Marshal(om)
+	if err != nil {
+		return nil, err
+	}
+	out := &hook.Hook{}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // hookForm renders a stored hook as the editor's fields.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -142,5 +143,38 @@ func TestCaseForms(t *testing.T) {
 	}
 	if cat.get("nope").Free != true {
 		t.Fatal("an unknown type is free-form")
+	}
+}
+
+// Saving from the editor keeps every hook field the form does not show.
+func TestKeepUnformed(t *testing.T) {
+	cat := engineCatalog(t)
+	var old hook.Hook
+	_ = json.Unmarshal([]byte(`{"id":"hk_1","name":"a","run_count":7,"created_at":"2026-01-02T03:04:05Z","ordering":"parallel","ordering_key":"{{record.id}}",
+		"trigger":{"type":"manual"},"actions":[{"type":"send_webhook","config":{"url":"https://x.example"}}]}`), &old)
+	f := cat.hookForm(&old)
+	if f.Get("ordering") != "parallel" || f.Get("ordering_key") != "{{record.id}}" {
+		t.Fatalf("ordering fields in the form: %v", f)
+	}
+	f.Set("name", "b")
+	hk, errs := cat.parseHookForm(f)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	full, err := keepUnformed(&old, hk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Name != "b" || full.Ordering != "parallel" || full.OrderingKey != "{{record.id}}" {
+		t.Fatalf("form fields: %+v", full)
+	}
+	om, fm := extraFields(&old), extraFields(full)
+	for k, v := range om {
+		if slices.Contains(formFields, k) {
+			continue
+		}
+		if a, b := pretty(v), pretty(fm[k]); a != b {
+			t.Errorf("%s changed from %s to %s", k, a, b)
+		}
 	}
 }

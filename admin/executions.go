@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,6 +132,21 @@ type executionView struct {
 	HookGone bool
 	Total    int
 	CanRetry bool
+	// Condition is the hook's condition and Values what its variables were
+	// in this execution's context.
+	Condition string
+	Values    []condValue
+	// Version is the hook version the run used, read from the execution's
+	// JSON so it shows as soon as the engine records it.
+	Version string
+	// CurrentVersion is the hook's version now, when it differs.
+	CurrentVersion string
+}
+
+// condValue is a condition's variable and its value, as JSON.
+type condValue struct {
+	Path, JSON string
+	Missing    bool
 }
 
 func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -139,9 +155,17 @@ func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	v := executionView{X: x, HookName: x.HookID}
+	v := executionView{X: x, HookName: x.HookID, Version: extraString(x, "hook_version")}
 	if hk, err := h.e.GetHook(ctx, s.p, x.HookID); err == nil {
 		v.HookName, v.Total = hk.Name, len(hk.Actions)
+		v.Condition = hk.Condition
+		if now := extraString(hk, "version"); now != v.Version && v.Version != "" {
+			v.CurrentVersion = now
+		}
+		for _, cv := range h.e.ConditionValues(x, hk.Condition) {
+			b, _ := json.Marshal(cv.Value)
+			v.Values = append(v.Values, condValue{Path: cv.Path, JSON: string(b), Missing: cv.Value == nil})
+		}
 	} else {
 		v.HookGone = true
 	}

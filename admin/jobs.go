@@ -56,3 +56,23 @@ func (h *Handler) jobsPage(w http.ResponseWriter, r *http.Request, s *session) e
 	h.render(w, r, s, http.StatusOK, "jobs", "Jobs", "jobs", &v)
 	return nil
 }
+
+func (h *Handler) jobRetry(w http.ResponseWriter, r *http.Request, s *session) error {
+	j, err := h.e.RetryJob(r.Context(), s.p, r.PathValue("id"))
+	if err != nil {
+		h.redirect(w, r, backTo(r, "/admin/jobs"), "error", "Could not retry: "+msgOf(err))
+		return nil
+	}
+	h.redirect(w, r, backTo(r, "/admin/jobs"), "ok", "Job "+j.ID+" is available to workers again.")
+	return nil
+}
+
+func (h *Handler) jobDelete(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	if err := h.e.DeleteJob(r.Context(), s.p, id); err != nil {
+		h.redirect(w, r, backTo(r, "/admin/jobs"), "error", "Could not delete: "+msgOf(err))
+		return nil
+	}
+	h.redirect(w, r, backTo(r, "/admin/jobs"), "ok", "Deleted job "+id+".")
+	return nil
+}

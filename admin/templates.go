@@ -56,6 +56,8 @@ func baseName(p string) string { return p[strings.LastIndex(p, "/")+1:] }
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":   fmtTime,
+		"whenms": fmtTimeMS,
+		"body":   prettyBody,
 		"ago":    func(v any) string { return ago(v, h.now()) },
 		"iso":    isoTime,
 		"pretty": pretty,
@@ -113,6 +115,15 @@ func fmtTime(v any) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// fmtTimeMS shows a time in UTC to the millisecond; "—" when unset.
+func fmtTimeMS(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
 func isoTime(v any) string {
 	t, ok := asTime(v)
 	if !ok {
@@ -158,6 +169,36 @@ func pretty(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// prettyBody is pretty, with strings that hold a JSON object or array (a
+// request or response body kept as text) shown as that JSON.
+func prettyBody(v any) string { return pretty(unquoteJSON(v)) }
+
+func unquoteJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = unquoteJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = unquoteJSON(e)
+		}
+		return out
+	case string:
+		t := strings.TrimSpace(x)
+		if len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+			var j any
+			if json.Unmarshal([]byte(t), &j) == nil {
+				return j
+			}
+		}
+	}
+	return v
 }
 
 func fmtMS(ms int64) string {

@@ -225,6 +225,7 @@ type Querier interface {
 	JobClaim(ctx context.Context, accountIDs []string, queue string, now, leaseUntil time.Time) (*Job, error)
 	JobUpdate(ctx context.Context, j *Job) error
 	JobList(ctx context.Context, f JobFilter) ([]*Job, error)
+	JobDelete(ctx context.Context, id string) error
 }
 
 // Lease is who takes over an execution handed over by ExecutionSave, and

@@ -106,6 +106,13 @@ func (q *Q) JobUpdate(ctx context.Context, j *store.Job) error {
 	})
 }
 
+// JobDelete implements store.Querier.
+func (q *Q) JobDelete(ctx context.Context, id string) error {
+	return q.write1(ctx, func(q *Q) error {
+		return q.execOne(ctx, "delete job "+id, `DELETE FROM jobs WHERE id = ?`, id)
+	})
+}
+
 // JobList implements store.Querier: newest first.
 func (q *Q) JobList(ctx context.Context, f store.JobFilter) ([]*store.Job, error) {
 	var w where

@@ -147,6 +147,12 @@ func testJobs(e *env) {
 	e.must(err)
 	e.equal("updated job", got, j)
 	e.isErr(e.s.JobUpdate(e.ctx, &store.Job{ID: "job_missing"}), store.ErrNotFound)
+	e.isErr(e.s.JobDelete(e.ctx, "job_missing"), store.ErrNotFound)
+	gone := &store.Job{ID: e.id("job"), AccountID: a.ID, Queue: "reports", State: "dead", RunAt: t0, CreatedAt: t0}
+	e.must(e.s.JobInsert(e.ctx, gone))
+	e.must(e.s.JobDelete(e.ctx, gone.ID))
+	_, err = e.s.JobGet(e.ctx, gone.ID)
+	e.isErr(err, store.ErrNotFound)
 
 	mk := func(accountID, queue, state string) *store.Job {
 		j := &store.Job{ID: e.id("job"), AccountID: accountID, Queue: queue, Payload: nil, State: state, RunAt: t0, CreatedAt: t0}
