@@ -160,6 +160,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/secrets/{name}/delete", h.authed(h.secretDelete))
 
 	m.Handle("GET /admin/accounts", h.authed(h.accountsPage))
+	m.Handle("GET /admin/settings", h.authed(h.settingsPage))
+	m.Handle("POST /admin/settings/test-email", h.authed(h.settingsTestEmail))
+	m.Handle("POST /admin/settings/test-sms", h.authed(h.settingsTestSMS))
 	m.Handle("POST /admin/accounts", h.authed(h.accountCreate))
 	m.Handle("POST /admin/accounts/{id}/delete", h.authed(h.accountDelete))
 
@@ -177,6 +180,7 @@ type view struct {
 	FlashKind string
 	Static    string
 	CanAdmin  bool
+	Operator  bool   // may see the server's settings
 	Req       string // this page's path and query, for "back" links
 	// StorageDown: the latest write failed because the database is
 	// unreachable or takes no writes; every page says so in a banner.
@@ -196,6 +200,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		StorageDown: h.e.StorageError() != nil}
 	if s != nil {
 		v.CanAdmin = hookline.Can(s.p.Role, hookline.PermAdmin)
+		v.Operator = v.CanAdmin && h.e.IsOperator(r.Context(), s.p)
 	}
 	v.FlashKind, v.Flash = takeFlash(w, r)
 	var b strings.Builder

@@ -35,7 +35,10 @@ type server struct {
 	quiet *slog.Logger
 }
 
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T) *server { t.Helper(); return startServerWith(t, nil) }
+
+// startServerWith is startServer with cfg changed by adjust first.
+func startServerWith(t *testing.T, adjust func(*hookline.Config)) *server {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, testdb.SQLitePath(t), sqlite.Options{})
@@ -43,11 +46,15 @@ func startServer(t *testing.T) *server {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := hookline.Open(ctx, hookline.Config{
+	cfg := hookline.Config{
 		Store: st, SecretKey: bytes.Repeat([]byte{9}, 32), Logger: logger,
 		AllowNet:     []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		PollInterval: 100 * time.Millisecond,
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	eng, err := hookline.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open engine: %v", err)
 	}
