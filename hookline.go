@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		limiter:     newRateLimiter(cfg.EventsPerSecond),
 		sdkLimiter:  newRateLimiter(SDKKeyRate),
 		waiters:     newWaiters(),
-		Metrics:     newMetrics(),
+		Metrics:     newMetrics(cfg.Store),
 	}
 	if err := e.st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("hookline: migrate: %w", err)

@@ -25,7 +25,11 @@ type Metrics struct {
 	sourceLagSeconds *prometheus.GaugeVec
 }
 
-func newMetrics() *Metrics {
+// roundTripper is a storage driver that counts its round trips to the
+// database (store/postgres).
+type roundTripper interface{ RoundTrips() uint64 }
+
+func newMetrics(st any) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "hookline_events_total", Help: "Events stored: sent through the API or the SDK, or emitted by record writes (a duplicate idempotency key is not counted again)."}),
@@ -52,6 +56,11 @@ func newMetrics() *Metrics {
 		}, []string{"source"}),
 	}
 	m.Registry.MustRegister(m.sourceChanges, m.sourceLagBytes, m.sourceLagSeconds)
+	if rt, ok := st.(roundTripper); ok {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hookline_db_round_trips_total", Help: "Round trips to the database (statements, prepares and batches) by this node.",
+		}, func() float64 { return float64(rt.RoundTrips()) }))
+	}
 	m.Registry.MustRegister(m.events, m.claimed, m.rescued, m.executions, m.latency, m.actions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -63,6 +63,8 @@ type Store struct {
 	db     *sql.DB
 	schema string
 	health sqlstore.Health
+	notes  *notifier
+	rt     roundTrips
 
 	mu        sync.Mutex
 	closed    bool
@@ -93,6 +95,7 @@ var dialect = &sqlstore.Dialect{
 	Dollar:                true,
 	SkipLocked:            true,
 	AdvisoryLocks:         true,
+	WritableCTE:           true,
 	IsUniqueViolation:     pgCode("23505"),
 	IsForeignKeyViolation: pgCode("23503"),
 	IsUnavailable:         unavailable,
@@ -110,7 +113,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
 	s := &Store{opts: opts, cfg: cfg, listeners: map[int]context.CancelFunc{}}
-	s.db = stdlib.OpenDB(*cfg.Copy())
+	pool := cfg.Copy()
+	pool.Tracer = &s.rt
+	s.db = stdlib.OpenDB(*pool)
 	s.db.SetMaxOpenConns(opts.MaxConns)
 	s.db.SetMaxIdleConns(opts.MaxConns)
 	s.db.SetConnMaxIdleTime(5 * time.Minute)
@@ -132,6 +137,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		},
 		Health: &s.health,
 	})
+	s.notes = newNotifier(s)
 	return s, nil
 }
 
@@ -172,8 +178,14 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	q := sqlstore.NewTx(dialect, tx, func(ctx context.Context, topic, payload string) error {
-		return s.notify(ctx, tx, topic, payload)
+	var q *sqlstore.Q
+	q = sqlstore.NewTx(dialect, tx, func(_ context.Context, topic, payload string) error {
+		q.AfterTx(func(committed bool) {
+			if committed {
+				s.notes.add(topic, payload)
+			}
+		})
+		return nil
 	})
 	over, durable := false, false
 	defer func() {
@@ -258,6 +270,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.notes.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("postgres: close: %w", err)
 	}

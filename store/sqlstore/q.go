@@ -32,6 +32,9 @@ type Dialect struct {
 	// AdvisoryLocks serializes writers of one ordering key with
 	// pg_advisory_xact_lock (PostgreSQL); SQLite's single writer needs none.
 	AdvisoryLocks bool
+	// WritableCTE: UPDATEs may run inside WITH (PostgreSQL), so a final
+	// save and the release of what waits for it go in one statement.
+	WritableCTE bool
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors.
 	IsUniqueViolation     func(error) bool
 	IsForeignKeyViolation func(error) bool

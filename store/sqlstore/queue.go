@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,14 +76,15 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 	if release {
 		lock = ", locked_by = '', locked_until = NULL"
 	}
-	save := func(q *Q) error {
-		n, err := q.execN(ctx, `UPDATE executions SET status = ?, results = ?, action_cursor = ?, run_at = ?,
+	update := `UPDATE executions SET status = ?, results = ?, action_cursor = ?, run_at = ?,
 			attempts = ?, actions_executed = ?, duration_ms = ?, executed_at = ?, finished_at = ?,
-			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?, note = ?`+lock+`
-			WHERE id = ? AND lease_token = ?`,
-			x.Status, results, x.Cursor, us(x.RunAt), x.Attempts, x.ActionsExecuted, x.DurationMS,
-			usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.ErrorMessage, x.Exhausted,
-			nullBool(x.ConditionResult), x.ConditionError, x.Note, x.ID, x.LeaseToken)
+			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?, note = ?` + lock + `
+			WHERE id = ? AND lease_token = ?`
+	args := []any{x.Status, results, x.Cursor, us(x.RunAt), x.Attempts, x.ActionsExecuted, x.DurationMS,
+		usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.ErrorMessage, x.Exhausted,
+		nullBool(x.ConditionResult), x.ConditionError, x.Note, x.ID, x.LeaseToken}
+	save := func(q *Q) error {
+		n, err := q.execN(ctx, update, args...)
 		if err != nil {
 			return q.fail("save execution "+x.ID, err)
 		}
@@ -92,9 +94,12 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 		return nil
 	}
 	var next *hook.Execution
-	if !x.Done() {
+	switch {
+	case !x.Done():
 		err = q.write1(ctx, save)
-	} else {
+	case x.OrderingKey == "" && q.d.WritableCTE && !q.inTx:
+		next, err = q.saveFinal(ctx, x, update, args, lease)
+	default:
 		err = q.write(ctx, func(q *Q) error {
 			next = nil
 			if x.OrderingKey != "" {
@@ -126,10 +131,6 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 // those now free to run, the first (by id) is leased to lease.Node when
 // lease is set and returned; the others are announced to the claimers.
 func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
-	type freed struct {
-		id, afterExec, afterKey string
-		runAt                   int64
-	}
 	rows, err := collect(ctx, q, "release executions waiting for "+id, func(r rowScanner) (freed, error) {
 		var f freed
 		err := r.Scan(&f.id, &f.afterExec, &f.afterKey, &f.runAt)
@@ -141,6 +142,73 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 	if err != nil {
 		return nil, err
 	}
+	return q.handOver(ctx, rows, lease)
+}
+
+// freed is an execution whose wait on another was cleared.
+type freed struct {
+	id, afterExec, afterKey string
+	runAt                   int64
+}
+
+// saveFinal is a final save outside a transaction on PostgreSQL, when no
+// ordering key needs its lock: the save and the release of the executions
+// waiting for x are one statement (one round trip instead of four), and
+// only when one became free to run does handing it over take another.
+func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease) (*hook.Execution, error) {
+	var rows []freed
+	saved := false
+	err := q.write1(ctx, func(q *Q) error {
+		rows, saved = nil, false
+		r, err := q.query(ctx, `WITH saved AS (`+update+` RETURNING id),
+			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
+				WHERE status = 'pending' AND (after_exec = ? OR after_key = ?) AND EXISTS (SELECT 1 FROM saved)
+				RETURNING id, after_exec, after_key, run_at)
+			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
+			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`, append(args, x.ID, x.ID, x.ID, x.ID)...)
+		if err != nil {
+			return q.fail("save execution "+x.ID, err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var (
+				n               int
+				id, aExec, aKey sql.NullString
+				runAt           sql.NullInt64
+			)
+			if err := r.Scan(&n, &id, &aExec, &aKey, &runAt); err != nil {
+				return q.fail("save execution "+x.ID, err)
+			}
+			saved = n > 0
+			if id.Valid {
+				rows = append(rows, freed{id.String, aExec.String, aKey.String, runAt.Int64})
+			}
+		}
+		return q.fail("save execution "+x.ID, r.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !saved {
+		return nil, fmt.Errorf("save execution %s: %w", x.ID, store.ErrLeaseLost)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var next *hook.Execution
+	err = q.write1(ctx, func(q *Q) error {
+		var err error
+		next, err = q.handOver(ctx, rows, lease)
+		return err
+	})
+	return next, err
+}
+
+// handOver leases the first (by id) of the executions in rows that are now
+// free to run to lease.Node when lease is set and returns it; the others are
+// announced to the claimers.
+func (q *Q) handOver(ctx context.Context, rows []freed, lease *store.Lease) (*hook.Execution, error) {
 	var ready []string
 	for _, f := range rows {
 		if f.afterExec == "" && f.afterKey == "" {
