@@ -8,12 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
@@ -22,11 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/httpapi"
 )
 
 // bench measures a whole hookline: by default it starts `hookline serve`
@@ -57,6 +50,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	cdcURL := fs.String("cdc", "", "instead: measure change capture from this PostgreSQL database (the bench creates and drops a table hookline_bench_items there; needs wal_level=logical)")
 	writers := fs.Int("writers", 4, "with --cdc: concurrent writers to the source database")
 	rowsPerTx := fs.Int("rows-per-tx", 10, "with --cdc: rows per source transaction")
+	nodes := fs.Int("nodes", 1, "with --db postgres://…: start this many `hookline serve` processes on the database and spread the clients over them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,12 +97,16 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	if *schedules > 0 {
 		return benchSchedules(o, *schedules, *ticking, *dur, stdout)
 	}
-	ctx := context.Background()
-	launch := startServer
-	if *inprocess {
-		launch = startInProcess
+	if *nodes > 1 && (!o.isPostgres() || *inprocess) {
+		return fmt.Errorf("--nodes %d needs --db postgres://… and `hookline serve` processes (not --inprocess)", *nodes)
 	}
-	target, err := launch(ctx, o)
+	ctx := context.Background()
+	var target *benchTarget
+	if *inprocess {
+		target, err = startInProcess(ctx, o)
+	} else {
+		target, err = startServers(ctx, o, max(*nodes, 1))
+	}
 	if err != nil {
 		return err
 	}
@@ -116,7 +114,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	if *cdcURL != "" {
 		return benchCDC(ctx, target, o, cdcBench{source: *cdcURL, dur: *dur, rate: *rate, writers: *writers, rowsPerTx: max(1, *rowsPerTx)}, stdout)
 	}
-	base, admin := target.base, target.admin
+	admin := target.admin
 
 	// The sink records when each numbered event arrived: its first
 	// delivery, or with --tree the delivery of its last hook (h = 2), and
@@ -167,7 +165,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2}}
 	auth := "Bearer " + admin
-	send := func(method, path string, body []byte) (int, []byte, error) {
+	send := func(base, method, path string, body []byte) (int, []byte, error) {
 		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
 		req.Header["Authorization"] = []string{auth}
 		req.Header["Content-Type"] = []string{"application/json"}
@@ -185,12 +183,12 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	}
 	call := func(method, path string, body any) (int, []byte, error) {
 		b, _ := json.Marshal(body)
-		return send(method, path, b)
+		return send(target.nodes[0].base, method, path, b)
 	}
 	// With --tree everything happens in a shop below the root account.
 	account, accountQ, accountField := "", "", ""
 	if *tree {
-		req, _ := http.NewRequest("POST", base+"/api/v1/accounts", strings.NewReader(`{"name":"shop"}`))
+		req, _ := http.NewRequest("POST", target.nodes[0].base+"/api/v1/accounts", strings.NewReader(`{"name":"shop"}`))
 		req.Header.Set("Authorization", auth)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -249,15 +247,23 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		defer t.Stop()
 		tick = t.C
 	}
-	var cpu0 time.Duration
-	if target.cpu != nil {
-		cpu0 = target.cpu()
+	cpu0, _ := target.serverCPU()
+	nodeCPU0, ran0, rt0 := make([]time.Duration, len(target.nodes)), make([]int64, len(target.nodes)), int64(0)
+	for i, n := range target.nodes {
+		if n.cpu != nil {
+			nodeCPU0[i] = n.cpu()
+		}
+		ran0[i] = executionsRun(n.base)
+		rt0 += roundTrips(n.base)
 	}
+	acceptedBy := make([]atomic.Int64, len(target.nodes))
+	db0 := postgresCPU()
 	self0 := selfCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := 0; c < *clients; c++ {
 		wg.Add(1)
+		node := c % len(target.nodes) // spread the clients over the nodes
 		go func() {
 			defer wg.Done()
 			var body []byte
@@ -281,11 +287,12 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 				} else {
 					body = append(body, `}}`...)
 				}
-				code, _, err := send("POST", path, body)
+				code, _, err := send(target.nodes[node].base, "POST", path, body)
 				if err != nil || code >= 300 {
 					failed.Add(1)
 					continue
 				}
+				acceptedBy[node].Add(1)
 				sentMu.Lock()
 				sent[n] = t0
 				sentMu.Unlock()
@@ -300,11 +307,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	allTime := time.Since(start)
-	var serverCPU time.Duration
-	if target.cpu != nil {
-		serverCPU = target.cpu() - cpu0
-	}
+	cpu1, _ := target.serverCPU()
+	serverCPU := cpu1 - cpu0
 	benchCPU := selfCPU() - self0
+	dbCPU := postgresCPU() - db0
 	mu.Lock()
 	var lat []time.Duration
 	var lastArrival time.Time
@@ -359,6 +365,27 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 			serverCPU.Seconds()/allTime.Seconds(), float64(serverCPU.Microseconds())/float64(delivered.Load()),
 			benchCPU.Seconds()/allTime.Seconds())
 	}
+	if len(target.nodes) > 1 {
+		for i, n := range target.nodes {
+			ran := executionsRun(n.base) - ran0[i]
+			cpu := n.cpu() - nodeCPU0[i]
+			fmt.Fprintf(stdout, "node %s: accepted %d (%.0f/s), ran %d executions (%.0f/s), CPU %.2f cores, %.0fµs per execution\n",
+				n.id, acceptedBy[i].Load(), float64(acceptedBy[i].Load())/sendTime.Seconds(), ran, float64(ran)/deliverSpan.Seconds(),
+				cpu.Seconds()/allTime.Seconds(), float64(cpu.Microseconds())/float64(max(ran, 1)))
+		}
+	}
+	if o.isPostgres() && delivered.Load() > 0 {
+		rt := -rt0
+		for _, n := range target.nodes {
+			rt += roundTrips(n.base)
+		}
+		fmt.Fprintf(stdout, "database round trips: %.1f per event (all nodes, everything included: accepting, running, saving, claims, heartbeats)\n", float64(rt)/float64(delivered.Load()))
+	}
+	if o.isPostgres() && dbCPU > 0 && delivered.Load() > 0 {
+		all := serverCPU + dbCPU + benchCPU
+		fmt.Fprintf(stdout, "database (postgres processes on this machine, any other clients included): %.2f cores, %.0fµs per event, %.0f%% of the CPU used by servers, database and load generator\n",
+			dbCPU.Seconds()/allTime.Seconds(), float64(dbCPU.Microseconds())/float64(delivered.Load()), 100*dbCPU.Seconds()/all.Seconds())
+	}
 	if n := outOfTurn.Load(); n > 0 {
 		return fmt.Errorf("%d webhooks arrived before the hook ahead of them in the order", n)
 	}
@@ -384,149 +411,6 @@ func sinkField(b []byte, key string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(string(b[:j]), 10, 64)
 	return n, err == nil
-}
-
-// benchTarget is a running hookline the bench drives over HTTP.
-type benchTarget struct {
-	base, admin string
-	stop        func()
-	// cpu is the CPU time (user and system) the server has used so far;
-	// nil when it shares this process.
-	cpu func() time.Duration
-}
-
-// startInProcess runs the engine and its REST API in this process, with
-// the GC setting of `hookline serve`.
-func startInProcess(ctx context.Context, o *options) (*benchTarget, error) {
-	tuneGC(os.Getenv)
-	st, err := openStore(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	key := make([]byte, 32)
-	_, _ = randRead(key)
-	eng, err := hookline.Open(ctx, hookline.Config{
-		Store: st, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AllowNet: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, EventsPerSecond: -1, Workers: o.Workers,
-	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	_, admin, _, err := eng.Bootstrap(ctx, "")
-	if err == nil && admin == "" {
-		err = fmt.Errorf("bench needs an empty database")
-	}
-	if err == nil {
-		err = eng.Start(ctx)
-	}
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = eng.Stop(ctx)
-		st.Close()
-		return nil, err
-	}
-	api := &http.Server{Handler: httpapi.New(eng, httpapi.Options{})}
-	go api.Serve(ln)
-	return &benchTarget{base: "http://" + ln.Addr().String(), admin: admin, stop: func() {
-		api.Close()
-		_ = eng.Stop(context.Background())
-		st.Close()
-	}}, nil
-}
-
-// startServer starts `hookline serve` (this very binary) as a child
-// process and waits until it is ready.
-func startServer(ctx context.Context, o *options) (*benchTarget, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for the server
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	admin := "hlk_bench" + randomHex(16)
-	cmd := exec.Command(exe, "serve", "--addr", addr, "--db", o.DB, "--data-dir", o.DataDir,
-		"--admin-key", admin, "--allow-net", "127.0.0.0/8", "--events-per-second", "-1",
-		"--workers", fmt.Sprint(o.Workers), "--sqlite-synchronous", o.SQLiteSynchronous, "--log-level", "warn")
-	for _, kv := range os.Environ() { // only the flags above configure it
-		if !strings.HasPrefix(kv, "HOOKLINE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("hookline serve exited before it was ready: %v: %s", err, stderr.String())
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("hookline serve not ready after 30s: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return &benchTarget{base: "http://" + addr, admin: admin, stop: stop, cpu: func() time.Duration {
-		return procCPU(cmd.Process.Pid)
-	}}, nil
-}
-
-// selfCPU is the CPU time (user and system) this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU reads a process's user and system CPU time from /proc (Linux);
-// 0 when it cannot.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses: state is
-	// field 3, utime 14 and stime 15, in clock ticks (100 per second).
-	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	var ut, st int64
-	fmt.Sscan(f[11], &ut)
-	fmt.Sscan(f[12], &st)
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func randomHex(n int) string {

@@ -55,7 +55,7 @@ func benchCDC(ctx context.Context, target *benchTarget, o *options, b cdcBench, 
 	defer sink.Close()
 	call := func(method, path string, body any) (map[string]any, error) {
 		bb, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, target.base+path, bytes.NewReader(bb))
+		req, _ := http.NewRequest(method, target.nodes[0].base+path, bytes.NewReader(bb))
 		req.Header.Set("Authorization", "Bearer "+target.admin)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)

@@ -5,8 +5,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/hookline/hookline/internal/testdb"
 )
 
 // The benchmark command itself must keep working: a short run through the
@@ -21,10 +24,16 @@ func TestBenchDeliversEverything(t *testing.T) {
 	}
 	accepted := regexp.MustCompile(`accepted:\s+(\d+) \(\d+/s\), failed: 0`)
 	delivered := regexp.MustCompile(`delivered: (\d+) `)
-	for _, args := range [][]string{
+	runs := [][]string{
 		{"bench", "--duration", "1s", "--clients", "4"},
 		{"bench", "--duration", "1s", "--clients", "4", "--records", "--inprocess"},
-	} {
+	}
+	if os.Getenv(testdb.EnvPostgresURL) != "" {
+		// Two serve processes on one PostgreSQL database, clients spread.
+		runs = append(runs, []string{"bench", "--duration", "1s", "--clients", "4", "--records", "--nodes", "2", "--db", testdb.PostgresURL(t)})
+	}
+	perNode := regexp.MustCompile(`node bench-\d: accepted (\d+) .* ran (\d+) executions`)
+	for _, args := range runs {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("hookline %v: %v\n%s", args, err, out)
@@ -37,6 +46,17 @@ func TestBenchDeliversEverything(t *testing.T) {
 		nd, _ := strconv.Atoi(string(d[1]))
 		if na == 0 || nd != na {
 			t.Fatalf("hookline %v: accepted %d, delivered %d:\n%s", args, na, nd, out)
+		}
+		if slices.Contains(args, "--nodes") {
+			nodes := perNode.FindAllSubmatch(out, -1)
+			if len(nodes) != 2 {
+				t.Fatalf("hookline %v: want a line per node:\n%s", args, out)
+			}
+			for _, m := range nodes {
+				if a, _ := strconv.Atoi(string(m[1])); a == 0 {
+					t.Fatalf("hookline %v: a node got no load:\n%s", args, out)
+				}
+			}
 		}
 	}
 }
