@@ -2,6 +2,7 @@ package hookline
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,30 @@ func (e *Engine) Ready(ctx context.Context) error {
 	return &Error{Kind: KindStorage, Msg: "the database did not take a write", RetryAfter: StorageRetryAfter, Err: err}
 }
 
-// StorageError is non-nil while the latest write failed because storage is
-// unavailable (the database down, its disk full, read-only) and no write has
-// succeeded since: the admin UI shows it as a banner.
-func (e *Engine) StorageError() error { return e.st.WriteHealth() }
+// StorageError is non-nil while storage is unavailable (the database down,
+// its disk full, read-only): the latest write failed and none succeeded
+// since, or, with no such failure, Ready's probe write fails (probed at
+// most every 2 s, so a quiet node notices too). The admin UI shows it as a
+// banner.
+func (e *Engine) StorageError() error {
+	if err := e.st.WriteHealth(); err != nil {
+		return err
+	}
+	return e.probe.get(func() error { return e.Ready(context.Background()) })
+}
+
+// probeCache remembers the outcome of Ready's probe for a while.
+type probeCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (c *probeCache) get(probe func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.at) > 2*time.Second {
+		c.err, c.at = probe(), time.Now()
+	}
+	return c.err
+}

@@ -68,6 +68,7 @@ type Engine struct {
 	// sdkLimiter bounds browser SDK events per publishable key.
 	sdkLimiter *rateLimiter
 	waiters    *waiters
+	probe      probeCache // Ready's last probe, for StorageError
 	Metrics    *Metrics
 
 	queue  *queue.Queue
