@@ -21,7 +21,6 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/admin"
 	"github.com/hookline/hookline/internal/testdb"
-	"github.com/hookline/hookline/store/postgres"
 	"github.com/hookline/hookline/store/sqlite"
 )
 
@@ -33,12 +32,8 @@ import (
 func TestStorageUnavailablePostgresDown(t *testing.T) {
 	t.Parallel()
 	c := testdb.NewCluster(t)
-	st, err := postgres.Open(context.Background(), c.URL(), postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	outageTest(t, outage{
-		open:   func() *server { return start(t, st) },
+		open:   func() *server { return start(t, openPG(t, c.URL())) },
 		broken: func() { c.Stop("fast") },
 		repair: func() { c.Start() },
 	})
@@ -47,12 +42,8 @@ func TestStorageUnavailablePostgresDown(t *testing.T) {
 func TestStorageUnavailablePostgresReadOnly(t *testing.T) {
 	t.Parallel()
 	c := testdb.NewCluster(t)
-	st, err := postgres.Open(context.Background(), c.URL(), postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	outageTest(t, outage{
-		open: func() *server { return start(t, st) },
+		open: func() *server { return start(t, openPG(t, c.URL())) },
 		broken: func() {
 			c.Exec("ALTER SYSTEM SET default_transaction_read_only = on")
 			c.Exec("SELECT pg_reload_conf()")
