@@ -26,9 +26,9 @@ func (e *Engine) Ready(ctx context.Context) error {
 
 // StorageError is non-nil while storage is unavailable (the database down,
 // its disk full, read-only): the latest write failed and none succeeded
-// since, or, with no such failure, Ready's probe write fails (probed at
-// most every 2 s, so a quiet node notices too). The admin UI shows it as a
-// banner.
+// since, or, with no such failure, Ready's probe write failed. The probe
+// runs in the background at most every 2 s, so a quiet node notices too and
+// no caller waits for it. The admin UI shows it as a banner.
 func (e *Engine) StorageError() error {
 	if err := e.st.WriteHealth(); err != nil {
 		return err
@@ -36,18 +36,26 @@ func (e *Engine) StorageError() error {
 	return e.probe.get(func() error { return e.Ready(context.Background()) })
 }
 
-// probeCache remembers the outcome of Ready's probe for a while.
+// probeCache remembers the outcome of Ready's last probe and starts the
+// next one when it is older than 2 s.
 type probeCache struct {
-	mu  sync.Mutex
-	at  time.Time
-	err error
+	mu      sync.Mutex
+	at      time.Time
+	err     error
+	probing bool
 }
 
 func (c *probeCache) get(probe func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.at) > 2*time.Second {
-		c.err, c.at = probe(), time.Now()
+	if !c.probing && time.Since(c.at) > 2*time.Second {
+		c.probing = true
+		go func() { // bounded: Ready gives up after 2 s
+			err := probe()
+			c.mu.Lock()
+			c.err, c.at, c.probing = err, time.Now(), false
+			c.mu.Unlock()
+		}()
 	}
 	return c.err
 }
