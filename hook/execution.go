@@ -27,9 +27,14 @@ var ExecutionTriggerTypes = []string{TriggerEvent, TriggerSchedule, TriggerInbou
 // Execution is one run of one hook for one trigger firing. Executions are also
 // the rows of the durable queue: pending ones wait for RunAt.
 type Execution struct {
-	ID              string         `json:"id"`
-	AccountID       string         `json:"account_id"`
-	HookID          string         `json:"hook_id"`
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	HookID    string `json:"hook_id"`
+	// HookVersion is the version of the hook the execution ran (or will
+	// run); VersionPinned makes the runner run exactly that version (a
+	// replay of the original version) instead of the hook's current one.
+	HookVersion     VersionRef     `json:"hook_version"`
+	VersionPinned   bool           `json:"-"`
 	EventID         string         `json:"event_id,omitempty"`
 	TriggerType     string         `json:"trigger_type"`
 	Status          string         `json:"status"`

@@ -31,8 +31,14 @@ var Categories = []string{"lead_processing", "crm_integration", "analytics", "no
 
 // Hook is one automation: a trigger, an optional condition and 1..N actions.
 type Hook struct {
-	ID               string   `json:"id"`
-	AccountID        string   `json:"account_id"`
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	// Key is an optional slug, unique within the account and stable across
+	// instances: hooks as code match hooks by it.
+	Key string `json:"key,omitempty"`
+	// Version counts the saved versions of the hook (1 after creation);
+	// every change that changes something adds one.
+	Version          int      `json:"version"`
 	Name             string   `json:"name"`
 	Description      string   `json:"description"`
 	Enabled          bool     `json:"enabled"`

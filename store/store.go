@@ -103,6 +103,15 @@ type Querier interface {
 	// HookSetSchedule sets next_run_at, last_run_at and run_count.
 	HookSetSchedule(ctx context.Context, id string, next, last *time.Time, runCount int) error
 
+	// HookVersionInsert stores a version of a hook (ErrConflict when the
+	// hook has that version already, ErrNotFound when the hook is missing).
+	// Versions go with their hook when it is deleted.
+	HookVersionInsert(ctx context.Context, v *hook.Version) error
+	HookVersionGet(ctx context.Context, hookID string, version int) (*hook.Version, error)
+	// HookVersionList lists a hook's versions, newest first; the cursor is
+	// the last version number seen.
+	HookVersionList(ctx context.Context, hookID string, p Page) ([]*hook.Version, error)
+
 	// EventInsert stores e. When e.IdempotencyKey is set and an event of the
 	// same account has it already, nothing is written and the existing id is
 	// returned with inserted=false.
@@ -258,6 +267,7 @@ type AccountFilter struct {
 // HookFilter selects hooks. Lists are ordered by id.
 type HookFilter struct {
 	AccountIDs  []string // empty: all
+	Key         string   // the hook with this key (with one account in AccountIDs)
 	TriggerType string
 	Enabled     *bool
 	Q           string // substring of name or description, case-insensitive

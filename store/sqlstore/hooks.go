@@ -12,7 +12,7 @@ import (
 
 var hookCols = []string{"id", "account_id", "name", "description", "enabled", "position", "roles",
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
-	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key"}
+	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version"}
 
 var hookSelect = "SELECT " + cols("", hookCols) + " FROM hooks"
 
@@ -26,7 +26,7 @@ func scanHook(r rowScanner) (*hook.Hook, error) {
 	)
 	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
 		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
-		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey); err != nil {
+		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version); err != nil {
 		return nil, err
 	}
 	var d jsonDec
@@ -53,7 +53,7 @@ func hookArgs(h *hook.Hook) ([]any, error) {
 	}
 	return []any{h.Name, h.Description, h.Enabled, h.Order, roles, h.Category, h.Debug,
 		h.Trigger.Type, trigger, h.Condition, h.OnConditionError, actions,
-		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey}, nil
+		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey, h.Key, h.Version}, nil
 }
 
 // HookInsert implements store.Querier.
@@ -82,6 +82,9 @@ func (q *Q) HookGet(ctx context.Context, id string) (*hook.Hook, error) {
 func (q *Q) HookList(ctx context.Context, f store.HookFilter) ([]*hook.Hook, error) {
 	var w where
 	w.in("account_id", f.AccountIDs)
+	if f.Key != "" {
+		w.add("hook_key = ?", f.Key)
+	}
 	if f.TriggerType != "" {
 		w.add("trigger_type = ?", f.TriggerType)
 	}

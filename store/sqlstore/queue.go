@@ -60,7 +60,8 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 
 // ExecutionSave implements store.Querier. It writes status, results,
 // cursor, run_at, attempts, actions_executed, duration, executed_at,
-// finished_at, error, exhausted and the condition outcome; not the context.
+// finished_at, error, exhausted, the condition outcome and the hook version
+// run; not the context.
 // A final status also releases the executions that wait for x, and leases
 // one of them that is now due to lease.Node (see store.Querier).
 func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.Lease) (*hook.Execution, error) {
@@ -78,11 +79,12 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 	}
 	update := `UPDATE executions SET status = ?, results = ?, action_cursor = ?, run_at = ?,
 			attempts = ?, actions_executed = ?, duration_ms = ?, executed_at = ?, finished_at = ?,
-			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?, note = ?` + lock + `
+			error_message = ?, exhausted = ?, condition_result = ?, condition_error = ?, note = ?,
+			hook_version = ?` + lock + `
 			WHERE id = ? AND lease_token = ?`
 	args := []any{x.Status, results, x.Cursor, us(x.RunAt), x.Attempts, x.ActionsExecuted, x.DurationMS,
 		usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.ErrorMessage, x.Exhausted,
-		nullBool(x.ConditionResult), x.ConditionError, x.Note, x.ID, x.LeaseToken}
+		nullBool(x.ConditionResult), x.ConditionError, x.Note, x.HookVersion, x.ID, x.LeaseToken}
 	save := func(q *Q) error {
 		n, err := q.execN(ctx, update, args...)
 		if err != nil {

@@ -24,7 +24,7 @@ func (e *env) fullExecution(accountID, hookID, eventID string) *hook.Execution {
 		ScheduledFor: ptr(t0.Add(-time.Minute)), RunAt: t0.Add(time.Minute), CreatedAt: t0,
 		ExecutedAt: ptr(t0.Add(2 * time.Second)), FinishedAt: ptr(t0.Add(3 * time.Second)),
 		LockedBy: "node-1", LockedUntil: ptr(t0.Add(time.Hour)), LeaseToken: "tok",
-		Debug: true, WaitForCompletion: true,
+		Debug: true, WaitForCompletion: true, HookVersion: 7, VersionPinned: true,
 	}
 }
 

@@ -131,7 +131,7 @@ func testExecutionSave(e *env) {
 	x := xs[0]
 
 	// A progress save keeps the lease.
-	x.Cursor, x.ActionsExecuted = 1, 1
+	x.Cursor, x.ActionsExecuted, x.HookVersion = 1, 1, 2 // the version it ran
 	x.Results = []hook.ActionResult{{Index: 0, Name: "a", Type: "send_webhook", Status: "success", Attempts: 1}}
 	e.must(e.save(x))
 	got, err := e.s.ExecutionGet(e.ctx, x.ID)

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Hooks", testHooks},
 		{"HookList", testHookList},
 		{"HookSchedule", testHookSchedule},
+		{"HookKeys", testHookKeys},
+		{"HookVersions", testHookVersions},
 		{"Events", testEvents},
 		{"EventIdempotencyInTx", testEventIdempotencyInTx},
 		{"FieldClaim", testFieldClaim},
@@ -136,7 +138,7 @@ func (e *env) account(parentID string) *hook.Account {
 func (e *env) newHook(accountID string) *hook.Hook {
 	return &hook.Hook{
 		ID: e.id("hk"), AccountID: accountID, Name: "Notify on large orders", Description: "Big ones",
-		Enabled: true, Order: 100, Roles: []string{"admin", "user"}, Category: "notification", Debug: true,
+		Version: 4, Enabled: true, Order: 100, Roles: []string{"admin", "user"}, Category: "notification", Debug: true,
 		Trigger:          hook.Trigger{Type: hook.TriggerEvent, Event: hook.EventRecordCreate, Collection: "orders"},
 		Condition:        "total >= 500",
 		OnConditionError: "skip",
