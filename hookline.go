@@ -144,11 +144,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	e.hooks, e.accts = e.dispatch.Hooks, e.dispatch.Accounts
 	e.runner = runner.New(runner.Deps{
 		Store: e.st, Actions: e.actions, Rules: e.rules, Now: e.now, Logger: e.log,
-		Host:     &host{e: e},
-		Lookup:   e.dispatch,
-		Secrets:  e.secretValues,
-		OnDone:   e.executionSaved,
-		OnAction: e.Metrics.action,
+		Host:        &host{e: e},
+		Lookup:      e.dispatch,
+		HookVersion: e.hookVersionForRun,
+		Secrets:     e.secretValues,
+		OnDone:      e.executionSaved,
+		OnAction:    e.Metrics.action,
 	})
 	e.sched = scheduler.New(scheduler.Config{
 		Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireDue,

@@ -99,6 +99,7 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 		return nil, err
 	}
 	h.NextRunAt = e.nextRun(h, now)
+	h.Version = 1
 	err := e.hookWrite(ctx, func(q store.Querier) error {
 		n, err := q.HookCount(ctx, h.AccountID)
 		if err != nil {
@@ -107,7 +108,7 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 		if n >= e.cfg.MaxHooksPerAccount {
 			return limitReached("an account may have at most %d hooks (HOOKLINE_MAX_HOOKS_PER_ACCOUNT)", e.cfg.MaxHooksPerAccount)
 		}
-		return q.HookInsert(ctx, h)
+		return e.insertHook(ctx, q, p, h, "")
 	})
 	if err != nil {
 		return nil, err
@@ -168,12 +169,13 @@ type HookQuery struct {
 	TriggerType string
 	Enabled     *bool
 	Q           string
+	Key         string
 	Page        store.Page
 }
 
 // ListHooks lists the hooks of p's subtree.
 func (e *Engine) ListHooks(ctx context.Context, p Principal, hq HookQuery) ([]*hook.Hook, error) {
-	f := store.HookFilter{TriggerType: hq.TriggerType, Enabled: hq.Enabled, Q: hq.Q, Page: hq.Page}
+	f := store.HookFilter{TriggerType: hq.TriggerType, Enabled: hq.Enabled, Q: hq.Q, Key: hq.Key, Page: hq.Page}
 	if hq.AccountID != "" {
 		if err := e.authorize(ctx, p, hq.AccountID, PermRead); err != nil {
 			return nil, err
@@ -209,7 +211,7 @@ func (e *Engine) ReplaceHook(ctx context.Context, p Principal, id string, in *ho
 	if h.AccountID != old.AccountID {
 		return nil, invalid("account_id", "cannot be changed")
 	}
-	return e.saveHook(ctx, old, h)
+	return e.saveHook(ctx, p, "", old, h)
 }
 
 // PatchHook applies a JSON merge patch (RFC 7386) to a hook (PATCH).
@@ -221,7 +223,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 	if err := e.authorize(ctx, p, old.AccountID, RoleManage); err != nil {
 		return nil, err
 	}
-	for _, ro := range []string{"id", "created_at", "updated_at", "run_count", "next_run_at", "next_runs", "schedule_description"} {
+	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "next_run_at", "next_runs", "schedule_description"} {
 		delete(patch, ro)
 	}
 	if v, ok := patch["account_id"]; ok && v != old.AccountID {
@@ -241,7 +243,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 		return nil, &Error{Kind: KindMalformed, Msg: "patch does not make a valid hook"}
 	}
 	h.ID, h.CreatedAt, h.RunCount, h.LastRunAt, h.AccountID = old.ID, old.CreatedAt, old.RunCount, old.LastRunAt, old.AccountID
-	return e.saveHook(ctx, old, &h)
+	return e.saveHook(ctx, p, "", old, &h)
 }
 
 func mergePatch(doc, patch map[string]any) map[string]any {
@@ -261,13 +263,19 @@ func mergePatch(doc, patch map[string]any) map[string]any {
 	return doc
 }
 
-func (e *Engine) saveHook(ctx context.Context, old, h *hook.Hook) (*hook.Hook, error) {
+// saveHook validates and stores a change of old to h as a new version, or
+// returns old untouched when h changes nothing.
+func (e *Engine) saveHook(ctx context.Context, p Principal, note string, old, h *hook.Hook) (*hook.Hook, error) {
 	now := e.now().UTC()
 	h.UpdatedAt = now
 	normalizeHook(h)
 	if err := e.validateHook(ctx, h); err != nil {
 		return nil, err
 	}
+	if hook.SameDefinition(old, h) {
+		return old, nil
+	}
+	h.Version = old.Version + 1
 	if err := e.checkInboundUnique(ctx, h); err != nil {
 		return nil, err
 	}
@@ -277,7 +285,7 @@ func (e *Engine) saveHook(ctx context.Context, old, h *hook.Hook) (*hook.Hook, e
 	} else {
 		h.NextRunAt = e.nextRun(h, now)
 	}
-	if err := e.hookWrite(ctx, func(q store.Querier) error { return q.HookUpdate(ctx, h) }); err != nil {
+	if err := e.hookWrite(ctx, func(q store.Querier) error { return e.updateHook(ctx, q, p, h, note) }); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -303,7 +311,7 @@ func (e *Engine) DuplicateHook(ctx context.Context, p Principal, id string) (*ho
 		return nil, err
 	}
 	c := h.Clone()
-	c.Enabled = false
+	c.Enabled, c.Key = false, "" // a key names one hook
 	name := []rune(h.Name)
 	if len(name) > 193 { // keep "<name> (copy)" within the 200-character limit
 		name = name[:193]

@@ -142,6 +142,9 @@ type ReplayOptions struct {
 	// that failed, keeping the results of those that succeeded; "" (or
 	// "start") runs every action again.
 	From string `json:"from"`
+	// Version "original" runs the hook as the version the execution ran;
+	// "" (or "current") runs its current version.
+	Version string `json:"version"`
 }
 
 // ReplayExecution runs the same hook again on the recorded context.
@@ -168,6 +171,9 @@ func (e *Engine) ReplayExecution(ctx context.Context, p Principal, id string, o 
 	x.ReplayOf, x.EventID, x.Seq, x.OrderingKey = old.ID, old.EventID, old.Seq, old.OrderingKey
 	if x.Status == hook.StatusPending {
 		x.Note = ""
+	}
+	if err := e.pinReplayVersion(ctx, x, old, o.Version); err != nil {
+		return nil, err
 	}
 	switch o.From {
 	case "", "start":

@@ -25,6 +25,7 @@ var (
 	// collection or a followed table (schema-qualified unless in public).
 	collectionRefRE = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$`)
 	inboundRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$`)
+	hookKeyRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
 	httpMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	inboundKinds    = []string{"hmac-sha256", "github", "stripe", "standard-webhooks"}
 )
@@ -34,6 +35,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // normalize fills defaults into a hook about to be validated.
 func normalizeHook(h *hook.Hook) {
 	h.Name = strings.TrimSpace(h.Name)
+	h.Key = strings.TrimSpace(h.Key)
 	if h.Category == "" {
 		h.Category = "other"
 	}
@@ -74,6 +76,9 @@ func normalizeHook(h *hook.Hook) {
 func (e *Engine) validateHook(ctx context.Context, h *hook.Hook) error {
 	if h.Name == "" || len(h.Name) > 200 {
 		return invalid("name", "is required (1 to 200 characters)")
+	}
+	if h.Key != "" && !hookKeyRE.MatchString(h.Key) {
+		return invalid("key", "must be a slug of at most 100 characters: lower-case letters, digits, '-', '_' and '.', starting with a letter or digit")
 	}
 	if len(h.Description) > 5000 {
 		return invalid("description", "must be at most 5000 characters")

@@ -121,6 +121,7 @@ func (c *catalog) parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
 	var errs []fieldErr
 	h := &hook.Hook{
 		Name:             strings.TrimSpace(f.Get("name")),
+		Key:              strings.TrimSpace(f.Get("key")),
 		Description:      strings.TrimSpace(f.Get("description")),
 		AccountID:        f.Get("account_id"),
 		Category:         f.Get("category"),
@@ -247,6 +248,7 @@ func keepUnformed(old, hk *hook.Hook) (*hook.Hook, error) {
 func (c *catalog) hookForm(h *hook.Hook) url.Values {
 	f := url.Values{}
 	f.Set("name", h.Name)
+	f.Set("key", h.Key)
 	f.Set("description", h.Description)
 	f.Set("account_id", h.AccountID)
 	f.Set("order", strconv.Itoa(h.Order))

@@ -40,7 +40,7 @@ func (s *Server) listHooks(w http.ResponseWriter, r *http.Request, p hookline.Pr
 	default:
 		return &hookline.Error{Kind: hookline.KindInvalid, Field: "trigger_type", Msg: "must be event, schedule, inbound or manual"}
 	}
-	hooks, err := s.e.ListHooks(r.Context(), p, hookline.HookQuery{AccountID: q.Get("account_id"), TriggerType: tt, Enabled: enabled, Q: q.Get("q"), Page: pg})
+	hooks, err := s.e.ListHooks(r.Context(), p, hookline.HookQuery{AccountID: q.Get("account_id"), TriggerType: tt, Enabled: enabled, Q: q.Get("q"), Key: q.Get("key"), Page: pg})
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,10 @@ func schemas(descs []action.Description) obj {
 		"respond": enum("accepted", "sync"),
 	}, "type")
 	hookProps := obj{
-		"id": str(), "account_id": str(), "name": str(), "description": str(), "enabled": obj{"type": "boolean", "default": true, "description": "a hook created (or replaced) without enabled is active"},
+		"id": str(), "account_id": str(),
+		"key":     obj{"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$", "description": "optional slug, unique in the account and stable across instances; hooks as code match hooks by it"},
+		"version": obj{"type": "integer", "description": "the hook's current version (read-only): every create and change makes one"},
+		"name":    str(), "description": str(), "enabled": obj{"type": "boolean", "default": true, "description": "a hook created (or replaced) without enabled is active"},
 		"order": obj{"type": "integer"}, "roles": arr(str()),
 		"category": enum("lead_processing", "crm_integration", "analytics", "notification", "workflow", "other"),
 		"debug":    obj{"type": "boolean"}, "trigger": trigger, "condition": str(),
@@ -146,9 +149,16 @@ func schemas(descs []action.Description) obj {
 			"ordering_key":     obj{"description": "the hook's ordering_key as rendered for this execution"},
 			"waiting_for":      obj{"description": "the execution this one waits for (SPEC §10): the previous hook of its event, else the previous execution of its ordering key"},
 			"note":             obj{"description": "something the log shows that is not an error, e.g. that an ordering hold ran out"},
+			"hook_version":     obj{"nullable": true, "description": "the version of the hook the execution ran (null for executions older than hook versions)"},
 		}),
 		"ExecutionList": listOf("Execution"),
-		"ReplayOptions": object(obj{"from": enum("start", "failed_action")}),
+		"ReplayOptions": object(obj{"from": enum("start", "failed_action"), "version": enum("current", "original")}),
+		"HookVersion": object(obj{
+			"version": obj{"type": "integer"}, "created_at": strf("date-time"),
+			"actor": obj{"type": "object", "nullable": true, "properties": obj{"key_id": str(), "role": str()}},
+			"note":  str(), "hook": ref("Hook"),
+		}, "version", "created_at", "actor", "hook"),
+		"HookVersionList": listOf("HookVersion"),
 		"BulkReplay": object(obj{"from": enum("start", "failed_action"), "filter": object(obj{
 			"hook_id": str(), "status": str(), "exhausted": obj{"type": "boolean"}, "since": strf("date-time"), "until": strf("date-time")})}, "filter"),
 		"ExecutionIDs":  object(obj{"execution_ids": arr(str())}),

@@ -29,7 +29,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/accounts/{id}/signing-secret/rotate", s.rotateSigningSecret, "Rotate the signing secret (the old one signs for 24 h more)", "accounts", "", 200, "SigningSecret", nil},
 
 		{"POST", "/api/v1/hooks", s.createHook, "Create a hook", "hooks", "Hook", 201, "Hook", nil},
-		{"GET", "/api/v1/hooks", s.listHooks, "List hooks", "hooks", "", 200, "HookList", append([]string{"account_id", "trigger_type", "enabled", "q"}, page...)},
+		{"GET", "/api/v1/hooks", s.listHooks, "List hooks", "hooks", "", 200, "HookList", append([]string{"account_id", "trigger_type", "enabled", "q", "key"}, page...)},
 		{"GET", "/api/v1/hooks/{id}", s.getHook, "Get a hook (with its next five runs)", "hooks", "", 200, "Hook", nil},
 		{"PUT", "/api/v1/hooks/{id}", s.replaceHook, "Replace a hook", "hooks", "Hook", 200, "Hook", nil},
 		{"PATCH", "/api/v1/hooks/{id}", s.patchHook, "Change some fields of a hook (JSON merge patch), e.g. {\"enabled\": false}", "hooks", "HookPatch", 200, "Hook", nil},
@@ -37,12 +37,15 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/hooks/{id}/duplicate", s.duplicateHook, "Copy a hook (disabled, named \"<name> (copy)\")", "hooks", "", 201, "Hook", nil},
 		{"POST", "/api/v1/hooks/{id}/trigger", s.triggerHook, "Fire a hook now; ?wait=30s waits and returns the execution", "hooks", "DataBody", 202, "ExecutionID", []string{"wait"}},
 		{"POST", "/api/v1/hooks/{id}/test", s.testHook, "Dry run: condition, cases and rendered configs; no side effects, nothing logged", "hooks", "DataBody", 200, "TestResult", nil},
+		{"GET", "/api/v1/hooks/{id}/versions", s.listHookVersions, "A hook's versions, newest first (every create and change makes one)", "hooks", "", 200, "HookVersionList", page},
+		{"GET", "/api/v1/hooks/{id}/versions/{n}", s.getHookVersion, "One version of a hook", "hooks", "", 200, "HookVersion", nil},
+		{"POST", "/api/v1/hooks/{id}/versions/{n}/restore", s.restoreHookVersion, "Make a new version equal to version n (nothing changes when the hook is that already)", "hooks", "", 200, "Hook", nil},
 		{"GET", "/api/v1/hooks/{id}/executions", s.hookExecutions, "A hook's executions, newest first", "executions", "", 200, "ExecutionList", append([]string{"status", "trigger_type", "since", "until", "exhausted"}, page...)},
 
 		{"GET", "/api/v1/executions", s.listExecutions, "Executions, newest first", "executions", "", 200, "ExecutionList", append([]string{"hook_id", "status", "trigger_type", "since", "until", "exhausted"}, page...)},
 		{"GET", "/api/v1/executions/{id}", s.getExecution, "Get an execution with its per-action results", "executions", "", 200, "Execution", nil},
 		{"POST", "/api/v1/executions/replay", s.bulkReplay, "Replay every execution matching {filter} (at most 500), e.g. the dead letters", "executions", "BulkReplay", 202, "ExecutionIDs", nil},
-		{"POST", "/api/v1/executions/{id}/replay", s.replayExecution, "Run the hook again on the recorded context; {\"from\": \"failed_action\"} resumes", "executions", "ReplayOptions", 202, "ExecutionID", nil},
+		{"POST", "/api/v1/executions/{id}/replay", s.replayExecution, "Run the hook again on the recorded context; {\"from\": \"failed_action\"} resumes; {\"version\": \"original\"} runs the version the execution ran", "executions", "ReplayOptions", 202, "ExecutionID", nil},
 
 		{"POST", "/api/v1/event-types", s.createEventTypes, "Register hookable events (one object or an array)", "events", "EventType", 201, "EventType", nil},
 		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events", "events", "", 200, "EventTypeList", nil},

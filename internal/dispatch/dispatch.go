@@ -137,7 +137,7 @@ func (d *Dispatcher) PlanHook(h *hook.Hook, trigger string, c map[string]any, de
 
 func (d *Dispatcher) newExecution(h *hook.Hook, trigger string, c map[string]any, depth int, now time.Time) *hook.Execution {
 	x := &hook.Execution{
-		ID: d.cfg.IDs("exe_", now), AccountID: h.AccountID, HookID: h.ID,
+		ID: d.cfg.IDs("exe_", now), AccountID: h.AccountID, HookID: h.ID, HookVersion: hook.VersionRef(h.Version),
 		TriggerType: trigger, Status: hook.StatusPending, Context: c, Depth: depth,
 		RunAt: now, CreatedAt: now, Results: []hook.ActionResult{},
 	}

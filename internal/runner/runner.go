@@ -29,6 +29,9 @@ type Deps struct {
 	Host    action.Host
 	// Lookup finds the hook an execution runs and its account.
 	Lookup Lookup
+	// HookVersion returns a hook as its version n saved it (store.ErrNotFound
+	// when the hook was deleted): what an execution pinned to n runs.
+	HookVersion func(ctx context.Context, id string, n int) (*hook.Hook, error)
 	// Secrets returns the decrypted secrets of an account.
 	Secrets func(ctx context.Context, accountID string) (map[string]string, error)
 	// OnDone is told about every execution the runner saved (final or retrying).
@@ -122,11 +125,27 @@ func (r *Runner) save(ctx context.Context, x *hook.Execution, handoff func() *st
 	}
 }
 
+// loadHook returns the definition x runs: the version it is pinned to (a
+// replay of its original version), else the hook's current one, whose
+// version it then records.
+func (r *Runner) loadHook(ctx context.Context, x *hook.Execution) (*hook.Hook, error) {
+	if x.VersionPinned {
+		return r.d.HookVersion(ctx, x.HookID, int(x.HookVersion))
+	}
+	h, err := r.d.Lookup.Hook(ctx, x.HookID)
+	// Written only when the hook changed since x was built: a preclaimed
+	// execution is shared, read-only, with the code that enqueued it.
+	if err == nil && x.HookVersion != hook.VersionRef(h.Version) {
+		x.HookVersion = hook.VersionRef(h.Version)
+	}
+	return h, err
+}
+
 func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 	if x.Status == hook.StatusCancelled {
 		return
 	}
-	h, err := r.d.Lookup.Hook(ctx, x.HookID)
+	h, err := r.loadHook(ctx, x)
 	if errors.Is(err, store.ErrNotFound) {
 		x.Status, x.ErrorMessage = hook.StatusCancelled, "the hook was deleted before it ran"
 		return
