@@ -86,20 +86,10 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 		}
 		return nil, err
 	}
-	now := e.now().UTC()
 	h := in.Clone()
-	h.ID = e.ids.next(prefixHook, now)
-	h.CreatedAt, h.UpdatedAt = now, now
-	h.RunCount, h.LastRunAt = 0, nil
-	normalizeHook(h)
-	if err := e.validateHook(ctx, h); err != nil {
+	if err := e.prepareNew(ctx, h, nil); err != nil {
 		return nil, err
 	}
-	if err := e.checkInboundUnique(ctx, h); err != nil {
-		return nil, err
-	}
-	h.NextRunAt = e.nextRun(h, now)
-	h.Version = 1
 	err := e.hookWrite(ctx, func(q store.Querier) error {
 		n, err := q.HookCount(ctx, h.AccountID)
 		if err != nil {
@@ -114,6 +104,26 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 		return nil, err
 	}
 	return h, nil
+}
+
+// prepareNew readies a new hook for inserting: id, times, defaults,
+// validation, version 1 and its first schedule slot. known names hookable
+// events registered in the same transaction (by an apply).
+func (e *Engine) prepareNew(ctx context.Context, h *hook.Hook, known map[string]bool) error {
+	now := e.now().UTC()
+	h.ID = e.ids.next(prefixHook, now)
+	h.CreatedAt, h.UpdatedAt = now, now
+	h.RunCount, h.LastRunAt = 0, nil
+	normalizeHook(h)
+	if err := e.validateHookWith(ctx, h, known); err != nil {
+		return err
+	}
+	if err := e.checkInboundUnique(ctx, h); err != nil {
+		return err
+	}
+	h.NextRunAt = e.nextRun(h, now)
+	h.Version = 1
+	return nil
 }
 
 func (e *Engine) hookWrite(ctx context.Context, fn func(q store.Querier) error) error {
@@ -266,18 +276,32 @@ func mergePatch(doc, patch map[string]any) map[string]any {
 // saveHook validates and stores a change of old to h as a new version, or
 // returns old untouched when h changes nothing.
 func (e *Engine) saveHook(ctx context.Context, p Principal, note string, old, h *hook.Hook) (*hook.Hook, error) {
+	changed, err := e.prepareChange(ctx, old, h, nil)
+	if err != nil || !changed {
+		return old, err
+	}
+	if err := e.hookWrite(ctx, func(q store.Querier) error { return e.updateHook(ctx, q, p, h, note) }); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// prepareChange readies h, a change of old, for saving: defaults,
+// validation, the next version and schedule slot. changed is false when h
+// defines the same hook as old. known is as for prepareNew.
+func (e *Engine) prepareChange(ctx context.Context, old, h *hook.Hook, known map[string]bool) (changed bool, err error) {
 	now := e.now().UTC()
 	h.UpdatedAt = now
 	normalizeHook(h)
-	if err := e.validateHook(ctx, h); err != nil {
-		return nil, err
+	if err := e.validateHookWith(ctx, h, known); err != nil {
+		return false, err
 	}
 	if hook.SameDefinition(old, h) {
-		return old, nil
+		return false, nil
 	}
 	h.Version = old.Version + 1
 	if err := e.checkInboundUnique(ctx, h); err != nil {
-		return nil, err
+		return false, err
 	}
 	// Keep the schedule position unless the schedule or enabled state changed.
 	if h.Enabled && old.Enabled && h.Trigger.Type == hook.TriggerSchedule && reflect.DeepEqual(scheduleInput(&h.Trigger), scheduleInput(&old.Trigger)) {
@@ -285,10 +309,7 @@ func (e *Engine) saveHook(ctx context.Context, p Principal, note string, old, h 
 	} else {
 		h.NextRunAt = e.nextRun(h, now)
 	}
-	if err := e.hookWrite(ctx, func(q store.Querier) error { return e.updateHook(ctx, q, p, h, note) }); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return true, nil
 }
 
 // DeleteHook deletes a hook; its pending executions are cancelled when they

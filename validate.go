@@ -74,6 +74,12 @@ func normalizeHook(h *hook.Hook) {
 // validateHook checks every field of h; the first problem is returned as a
 // 422 naming its field (409 for the actions limit).
 func (e *Engine) validateHook(ctx context.Context, h *hook.Hook) error {
+	return e.validateHookWith(ctx, h, nil)
+}
+
+// validateHookWith is validateHook where the hookable events in known count
+// as registered (an apply registers them in the same transaction).
+func (e *Engine) validateHookWith(ctx context.Context, h *hook.Hook, known map[string]bool) error {
 	if h.Name == "" || len(h.Name) > 200 {
 		return invalid("name", "is required (1 to 200 characters)")
 	}
@@ -91,7 +97,7 @@ func (e *Engine) validateHook(ctx context.Context, h *hook.Hook) error {
 			return invalid(fmt.Sprintf("roles[%d]", i), "must be one of %s", strings.Join(hook.Roles, ", "))
 		}
 	}
-	if err := e.validateTrigger(ctx, h); err != nil {
+	if err := e.validateTrigger(ctx, h, known); err != nil {
 		return err
 	}
 	if h.Condition != "" {
@@ -164,14 +170,14 @@ func (e *Engine) checkChainCycles(ctx context.Context, h *hook.Hook) error {
 	return nil
 }
 
-func (e *Engine) validateTrigger(ctx context.Context, h *hook.Hook) error {
+func (e *Engine) validateTrigger(ctx context.Context, h *hook.Hook, known map[string]bool) error {
 	t := &h.Trigger
 	switch t.Type {
 	case hook.TriggerEvent:
 		if t.Event == "" {
 			return invalid("trigger.event", "is required for an event trigger")
 		}
-		if !hook.IsBuiltinEvent(t.Event) {
+		if !hook.IsBuiltinEvent(t.Event) && !known[t.Event] {
 			ok, err := e.eventTypeKnown(ctx, h.AccountID, t.Event)
 			if err != nil {
 				return err

@@ -159,6 +159,21 @@ func schemas(descs []action.Description) obj {
 			"note":  str(), "hook": ref("Hook"),
 		}, "version", "created_at", "actor", "hook"),
 		"HookVersionList": listOf("HookVersion"),
+		"ApplyRequest": object(obj{
+			"account_id": str(),
+			"documents":  obj{"type": "array", "items": anyObject, "description": "documents as GET /schemas/hooks.json describes them: {event_types, collections, hooks}"},
+			"prune":      obj{"type": "boolean"}, "dry_run": obj{"type": "boolean"},
+		}, "documents"),
+		"Plan": object(obj{
+			"account_id": str(), "dry_run": obj{"type": "boolean"}, "applied": obj{"type": "boolean"},
+			"summary": object(obj{"create": obj{"type": "integer"}, "update": obj{"type": "integer"}, "unchanged": obj{"type": "integer"}, "delete": obj{"type": "integer"}}),
+			"items": arr(object(obj{
+				"kind": enum("event_type", "collection", "hook"), "key": str(), "action": enum("create", "update", "unchanged", "delete"),
+				"id": str(), "version": obj{"type": "integer"},
+				"diff": arr(object(obj{"field": str(), "old": obj{}, "new": obj{}})),
+			})),
+			"warnings": arr(str()),
+		}),
 		"BulkReplay": object(obj{"from": enum("start", "failed_action"), "filter": object(obj{
 			"hook_id": str(), "status": str(), "exhausted": obj{"type": "boolean"}, "since": strf("date-time"), "until": strf("date-time")})}, "filter"),
 		"ExecutionIDs":  object(obj{"execution_ids": arr(str())}),
@@ -283,6 +298,7 @@ func (s *Server) openAPIDoc() obj {
 	add("GET", "/readyz", ready)
 	add("GET", "/metrics", plain("Prometheus metrics"))
 	add("GET", "/openapi.json", plain("This document"))
+	add("GET", "/schemas/hooks.json", plain("The JSON Schema of hooks-as-code documents (hookline apply, export)"))
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{

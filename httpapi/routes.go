@@ -47,6 +47,9 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/executions/replay", s.bulkReplay, "Replay every execution matching {filter} (at most 500), e.g. the dead letters", "executions", "BulkReplay", 202, "ExecutionIDs", nil},
 		{"POST", "/api/v1/executions/{id}/replay", s.replayExecution, "Run the hook again on the recorded context; {\"from\": \"failed_action\"} resumes; {\"version\": \"original\"} runs the version the execution ran", "executions", "ReplayOptions", 202, "ExecutionID", nil},
 
+		{"POST", "/api/v1/apply", s.apply, "Hooks as code: make the account's keyed hooks, hookable events and collections match {documents} in one transaction (prune: delete keyed hooks not named; dry_run: change nothing) and answer the plan", "hooks", "ApplyRequest", 200, "Plan", nil},
+		{"GET", "/api/v1/export", s.export, "The account's hooks, hookable events and collections as documents for apply (format=json: {documents}; format=yaml: a YAML file)", "hooks", "", 200, "ApplyRequest", []string{"account_id", "hook_id", "format"}},
+
 		{"POST", "/api/v1/event-types", s.createEventTypes, "Register hookable events (one object or an array)", "events", "EventType", 201, "EventType", nil},
 		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events", "events", "", 200, "EventTypeList", nil},
 		{"DELETE", "/api/v1/event-types/{id}", s.deleteEventType, "Remove a hookable event", "events", "", 204, "", []string{"account_id"}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/hookdoc"
 	"github.com/hookline/hookline/store"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -58,6 +59,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.e.Metrics.Registry, promhttp.HandlerOpts{}))
 	m.HandleFunc("GET /openapi.json", s.openapi)
+	m.HandleFunc("GET "+hookdoc.SchemaPath, s.documentSchemaHandler)
 
 	for _, rt := range s.apiRoutes() {
 		m.Handle(rt.method+" "+rt.path, s.authed(rt.h))
