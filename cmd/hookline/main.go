@@ -2,6 +2,8 @@
 //
 //	hookline serve [flags]   the server (REST API, inbound routes, admin UI)
 //	hookline bench [flags]   a load benchmark against a local sink
+//	hookline apply -f PATH   make an account match hook documents (hooks as code)
+//	hookline export          write an account's hooks as documents
 //	hookline version
 package main
 
@@ -35,7 +37,13 @@ func randRead(b []byte) (int, error) { return rand.Read(b) }
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "hookline:", err)
+		var code exitCode
+		if errors.As(err, &code) {
+			os.Exit(int(code))
+		}
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "hookline:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -50,14 +58,18 @@ func run(args []string, stdout *os.File, getenv func(string) string) error {
 		return serve(args, stdout, getenv)
 	case "bench":
 		return bench(args, stdout, getenv)
+	case "apply":
+		return applyCmd(args, stdout, getenv)
+	case "export":
+		return exportCmd(args, stdout, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "hookline", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: hookline [serve|bench|version] [flags]; hookline serve -h lists the flags")
+		fmt.Fprintln(stdout, "usage: hookline [serve|bench|apply|export|version] [flags]; hookline serve -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, bench, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, bench, apply, export, version)", cmd)
 }
 
 func openStore(ctx context.Context, o *options) (store.Store, error) {
