@@ -286,6 +286,16 @@ func YAML(d *Doc, schemaURL string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// HookYAML renders one hook's definition (as Definition gives it), the way
+// it appears in a document's hooks list, for reading and comparing.
+func HookYAML(h *hook.Hook) ([]byte, error) {
+	def, err := Definition(h)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.MarshalWithOptions(def, yaml.UseLiteralStyleIfMultiline(true), yaml.IndentSequence(true))
+}
+
 // JSON renders d as the JSON documents POST /api/v1/apply takes:
 // {"documents": [d]}, hooks without their state fields.
 func JSON(d *Doc) ([]byte, error) {
