@@ -141,6 +141,9 @@ type executionView struct {
 	Version string
 	// CurrentVersion is the hook's version now, when it differs.
 	CurrentVersion string
+	// OldVersion: the hook changed since the execution ran (it can be
+	// replayed as it ran).
+	OldVersion bool
 }
 
 // condValue is a condition's variable and its value, as JSON.
@@ -166,6 +169,7 @@ func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request, s *sessi
 			b, _ := json.Marshal(cv.Value)
 			v.Values = append(v.Values, condValue{Path: cv.Path, JSON: string(b), Missing: cv.Value == nil})
 		}
+		v.OldVersion = x.HookVersion != 0 && int(x.HookVersion) != hk.Version
 	} else {
 		v.HookGone = true
 	}
@@ -177,7 +181,7 @@ func (h *Handler) executionPage(w http.ResponseWriter, r *http.Request, s *sessi
 func (h *Handler) executionReplay(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	from := r.PostForm.Get("from")
-	x, err := h.e.ReplayExecution(r.Context(), s.p, id, hookline.ReplayOptions{From: from})
+	x, err := h.e.ReplayExecution(r.Context(), s.p, id, hookline.ReplayOptions{From: from, Version: r.PostForm.Get("version")})
 	if err != nil {
 		h.redirect(w, r, "/admin/executions/"+id, "error", "Could not replay: "+msgOf(err))
 		return nil
