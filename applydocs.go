@@ -41,6 +41,7 @@ func parseDocuments(raw []json.RawMessage) (*docSet, error) {
 		seen[kind+"/"+key] = path
 		return nil
 	}
+	var err error
 	for i, r := range raw {
 		dp := fmt.Sprintf("documents[%d]", i)
 		var doc map[string]json.RawMessage
@@ -52,53 +53,50 @@ func parseDocuments(raw []json.RawMessage) (*docSet, error) {
 				return nil, invalid(dp+"."+k, "is not a document field (%s)", strings.Join(docFields[1:], ", "))
 			}
 		}
-		ets, err := docList(doc["event_types"], dp+".event_types")
-		if err != nil {
+		decode := func(b json.RawMessage, v any, p string) error { return strictDecode(b, v, p) }
+		if ds.eventTypes, err = docItems(doc, dp, "event_types", ds.eventTypes, decode,
+			func(et hookdoc.EventType, p string) error { return once("event type", et.ID, p, "id") }); err != nil {
 			return nil, err
 		}
-		for j, b := range ets {
-			p := fmt.Sprintf("%s.event_types[%d]", dp, j)
-			var et hookdoc.EventType
-			if err := strictDecode(b, &et, p); err != nil {
-				return nil, err
-			}
-			if err := once("event type", et.ID, p, "id"); err != nil {
-				return nil, err
-			}
-			ds.eventTypes = append(ds.eventTypes, docItem[hookdoc.EventType]{p, et})
-		}
-		cols, err := docList(doc["collections"], dp+".collections")
-		if err != nil {
+		if ds.collections, err = docItems(doc, dp, "collections", ds.collections, decode,
+			func(c hookdoc.Collection, p string) error { return once("collection", c.Name, p, "name") }); err != nil {
 			return nil, err
 		}
-		for j, b := range cols {
-			p := fmt.Sprintf("%s.collections[%d]", dp, j)
-			var c hookdoc.Collection
-			if err := strictDecode(b, &c, p); err != nil {
-				return nil, err
-			}
-			if err := once("collection", c.Name, p, "name"); err != nil {
-				return nil, err
-			}
-			ds.collections = append(ds.collections, docItem[hookdoc.Collection]{p, c})
-		}
-		hooks, err := docList(doc["hooks"], dp+".hooks")
-		if err != nil {
-			return nil, err
-		}
-		for j, b := range hooks {
-			p := fmt.Sprintf("%s.hooks[%d]", dp, j)
+		hookDecode := func(b json.RawMessage, v any, p string) error {
 			h, err := parseDocHook(b, p)
-			if err != nil {
-				return nil, err
+			if err == nil {
+				*v.(**hook.Hook) = h
 			}
-			if err := once("hook", h.Key, p, "key"); err != nil {
-				return nil, err
-			}
-			ds.hooks = append(ds.hooks, docItem[*hook.Hook]{p, h})
+			return err
+		}
+		if ds.hooks, err = docItems(doc, dp, "hooks", ds.hooks, hookDecode,
+			func(h *hook.Hook, p string) error { return once("hook", h.Key, p, "key") }); err != nil {
+			return nil, err
 		}
 	}
 	return ds, nil
+}
+
+// docItems appends the items of one list field of a document to to, each
+// decoded and then checked with its path.
+func docItems[T any](doc map[string]json.RawMessage, dp, field string, to []docItem[T],
+	decode func(b json.RawMessage, v any, path string) error, check func(v T, path string) error) ([]docItem[T], error) {
+	list, err := docList(doc[field], dp+"."+field)
+	if err != nil {
+		return nil, err
+	}
+	for j, b := range list {
+		p := fmt.Sprintf("%s.%s[%d]", dp, field, j)
+		var v T
+		if err := decode(b, &v, p); err != nil {
+			return nil, err
+		}
+		if err := check(v, p); err != nil {
+			return nil, err
+		}
+		to = append(to, docItem[T]{p, v})
+	}
+	return to, nil
 }
 
 func docList(b json.RawMessage, path string) ([]json.RawMessage, error) {

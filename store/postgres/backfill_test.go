@@ -21,18 +21,7 @@ func TestVersionBackfill(t *testing.T) {
 	}
 	defer s.Close()
 	fsys, _ := fs.Sub(migrations, "migrations")
-	p, err := goose.NewProvider(goose.DialectPostgres, s.db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, storetest.BackfillBefore); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range storetest.BackfillSeed {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	storetest.SeedBeforeVersions(t, s.db, goose.DialectPostgres, fsys)
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

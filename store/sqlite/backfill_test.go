@@ -22,18 +22,7 @@ func TestVersionBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys, _ := fs.Sub(migrations, "migrations")
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, storetest.BackfillBefore); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range storetest.BackfillSeed {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	storetest.SeedBeforeVersions(t, db, goose.DialectSQLite3, fsys)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

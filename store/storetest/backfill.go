@@ -2,16 +2,19 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/store"
 )
 
-// BackfillBefore is the last migration before hook versions: drivers run
-// their migrations up to it, insert BackfillSeed, then migrate the rest and
-// call CheckBackfill.
+// BackfillBefore is the last migration before hook versions: drivers call
+// SeedBeforeVersions, then migrate the rest and call CheckBackfill.
 const BackfillBefore = 2
 
 // BackfillSeed are rows written before hook versions existed (SQL both
@@ -31,6 +34,25 @@ lines', TRUE, 5, '["admin"]', 'analytics', FALSE, 'schedule',
 		'{"type":"manual"}', 'total >= 500 && name != ''x''', 'skip',
 		'[{"type":"send_webhook","name":"a","config":{"url":"https://example.com/{{record.id}}"}}]',
 		NULL, NULL, 0, 1700000000000000, 1700000000000000)`,
+}
+
+// SeedBeforeVersions migrates db (a driver's raw database, migrations its
+// goose files) up to BackfillBefore and writes BackfillSeed.
+func SeedBeforeVersions(t *testing.T, db *sql.DB, dialect goose.Dialect, migrations fs.FS) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := goose.NewProvider(dialect, db, migrations, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, BackfillBefore); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range BackfillSeed {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
 }
 
 // CheckBackfill checks that the hooks of BackfillSeed became version 1,
