@@ -45,6 +45,11 @@ type Config struct {
 	// so. Default 1h (the default retry schedule keeps order through its
 	// first four attempts, about 35 minutes); negative: hold until it ends.
 	OrderHold time.Duration
+	// MaxPerDestination bounds the webhook deliveries in flight to one host
+	// on this node (SPEC §12); past it a delivery is deferred, holding no
+	// worker, so one slow endpoint cannot take every worker. Default 16;
+	// negative: no bound.
+	MaxPerDestination int
 	// ScheduleInterval is how often due schedule slots are looked for.
 	// Default 200ms.
 	ScheduleInterval time.Duration
@@ -136,6 +141,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RescueInterval == 0 {
 		c.RescueInterval = time.Second
+	}
+	if c.MaxPerDestination == 0 {
+		c.MaxPerDestination = 16
 	}
 	if c.OrderHold == 0 {
 		c.OrderHold = time.Hour

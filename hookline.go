@@ -28,6 +28,7 @@ import (
 	"github.com/hookline/hookline/action/job"
 	"github.com/hookline/hookline/action/record"
 	"github.com/hookline/hookline/action/sms"
+	"github.com/hookline/hookline/action/wait"
 	"github.com/hookline/hookline/action/webhook"
 	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/internal/cdc"
@@ -138,14 +139,19 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
 		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
 	})
+	// One account holds at most three quarters of this node's workers
+	// while other accounts have work here.
+	shares := runner.NewShares(cfg.Workers-cfg.Workers/4, e.now)
 	e.dispatch = dispatch.New(dispatch.Config{
 		Store: e.st, Queue: e.queue, Rules: e.rules, IDs: e.ids.next, Now: e.now, MaxDepth: cfg.MaxDepth,
+		Queued: shares.Seen,
 	})
 	e.hooks, e.accts = e.dispatch.Hooks, e.dispatch.Accounts
 	e.runner = runner.New(runner.Deps{
 		Store: e.st, Actions: e.actions, Rules: e.rules, Now: e.now, Logger: e.log,
 		Host:        &host{e: e},
 		Lookup:      e.dispatch,
+		Shares:      shares,
 		HookVersion: e.hookVersionForRun,
 		Secrets:     e.secretValues,
 		OnDone:      e.executionSaved,
@@ -175,7 +181,7 @@ func (e *Engine) defaultActions() *action.Registry {
 	client := e.outboundClient()
 	c := e.cfg
 	return action.NewRegistry(
-		webhook.New(webhook.Options{Client: client, Now: e.now, Secrets: e.signingSecrets}),
+		webhook.New(webhook.Options{Client: client, Now: e.now, Secrets: e.signingSecrets, MaxPerDestination: max(0, c.MaxPerDestination)}),
 		email.New(email.Options{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS}),
 		// The SMS provider's URL is the operator's, not a hook author's, so it
 		// is not subject to the SSRF guard.
@@ -183,6 +189,7 @@ func (e *Engine) defaultActions() *action.Registry {
 		record.NewCreate(record.Options{}), record.NewUpdate(record.Options{}), record.NewDelete(record.Options{}),
 		job.New(job.Options{Now: e.now}),
 		chain.New(chain.Options{}),
+		wait.New(wait.Options{Now: e.now}),
 	)
 }
 

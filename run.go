@@ -169,6 +169,7 @@ func (e *Engine) ReplayExecution(ctx context.Context, p Principal, id string, o 
 	// position among its event's hooks (for first-writer-wins) and its
 	// ordering key (it runs after the key's unfinished executions).
 	x.ReplayOf, x.EventID, x.Seq, x.OrderingKey = old.ID, old.EventID, old.Seq, old.OrderingKey
+	x.DebounceKey, x.RunAt = "", x.CreatedAt // asked for by hand: runs now, not debounced
 	if x.Status == hook.StatusPending {
 		x.Note = ""
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline/action"
 	"github.com/hookline/hookline/action/chain"
@@ -31,6 +32,9 @@ var (
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// MaxDebounceWindow bounds a hook's debounce window.
+const MaxDebounceWindow = 7 * 24 * time.Hour
 
 // normalize fills defaults into a hook about to be validated.
 func normalizeHook(h *hook.Hook) {
@@ -110,6 +114,22 @@ func (e *Engine) validateHookWith(ctx context.Context, h *hook.Hook, known map[s
 	}
 	if h.Ordering != hook.OrderingSequential && h.Ordering != hook.OrderingParallel {
 		return invalid("ordering", `must be "sequential" or "parallel"`)
+	}
+	if db := h.Debounce; db != nil {
+		db.Key, db.Window = strings.TrimSpace(db.Key), strings.TrimSpace(db.Window)
+		if db.Key == "" {
+			return invalid("debounce.key", "is required: a template such as {{record.id}} naming what repeats")
+		}
+		if len(db.Key) > 1000 {
+			return invalid("debounce.key", "must be at most 1000 characters")
+		}
+		if _, err := rule.CompileTemplate(db.Key, e.cfg.Expr); err != nil {
+			return invalid("debounce.key", "%s", ruleMsg(err))
+		}
+		w, err := time.ParseDuration(db.Window)
+		if err != nil || w < time.Second || w > MaxDebounceWindow {
+			return invalid("debounce.window", "must be a duration from 1s to %s, such as 30s or 5m", MaxDebounceWindow)
+		}
 	}
 	if h.OrderingKey != "" {
 		if len(h.OrderingKey) > 1000 {

@@ -205,3 +205,36 @@ func HostFailed(err error, res *Result, what string) error {
 	}
 	return Fail(fmt.Errorf("%s: %w", what, err), res)
 }
+
+// Later is an outcome that is not an attempt: the action did not run now
+// and runs again at Until without holding a worker meanwhile. A wait action
+// parks its execution (Wait); an executor that may not start now (its
+// destination has all its connections busy) defers it (Defer).
+type Later struct {
+	Until time.Time
+	// Waiting marks a wait: the log shows the action as waiting until
+	// Until. Otherwise the execution was deferred for Reason.
+	Waiting bool
+	Reason  string
+	Result  *Result
+}
+
+func (l *Later) Error() string {
+	if l.Waiting {
+		return "waiting until " + l.Until.UTC().Format(time.RFC3339)
+	}
+	return "deferred until " + l.Until.UTC().Format(time.RFC3339Nano) + ": " + l.Reason
+}
+
+// Wait parks the execution until t; the action runs again then.
+func Wait(t time.Time, res *Result) *Later { return &Later{Until: t, Waiting: true, Result: res} }
+
+// Defer puts the execution back, not counted as an attempt, to run again at t.
+func Defer(t time.Time, reason string) *Later { return &Later{Until: t, Reason: reason} }
+
+// AsLater returns the Later in err's chain, if any.
+func AsLater(err error) (*Later, bool) {
+	var l *Later
+	ok := errors.As(err, &l)
+	return l, ok
+}

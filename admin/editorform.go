@@ -135,6 +135,9 @@ func (c *catalog) parseHookForm(f url.Values) (*hook.Hook, []fieldErr) {
 		Actions:          []hook.Action{},
 	}
 	h.Order = parseIntField(f.Get("order"), "order", &errs)
+	if k, w := strings.TrimSpace(f.Get("debounce.key")), strings.TrimSpace(f.Get("debounce.window")); k != "" || w != "" {
+		h.Debounce = &hook.Debounce{Key: k, Window: w}
+	}
 	t := &h.Trigger
 	switch f.Get("trigger_kind") {
 	case "lifecycle":
@@ -262,6 +265,10 @@ func (c *catalog) hookForm(h *hook.Hook) url.Values {
 	f.Set("on_condition_error", h.OnConditionError)
 	f.Set("ordering", h.Ordering)
 	f.Set("ordering_key", h.OrderingKey)
+	if h.Debounce != nil {
+		f.Set("debounce.key", h.Debounce.Key)
+		f.Set("debounce.window", h.Debounce.Window)
+	}
 	t := h.Trigger
 	f.Set("schedule_kind", "card")
 	f.Set("trigger.timezone", "UTC")

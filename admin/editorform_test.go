@@ -34,7 +34,7 @@ func TestHookFormRoundTrip(t *testing.T) {
 	cat := engineCatalog(t)
 	docs := []string{
 		`{"name":"orders","description":"d","account_id":"acc_1","order":7,"roles":["admin","user"],"category":"notification","debug":true,
-		  "enabled":true,"condition":"total >= 500","on_condition_error":"skip","ordering":"parallel","ordering_key":"{{record.customer}}",
+		  "enabled":true,"condition":"total >= 500","on_condition_error":"skip","ordering":"parallel","ordering_key":"{{record.customer}}","debounce":{"key":"{{record.id}}","window":"30s"},
 		  "trigger":{"type":"event","event":"records.create","collection":"orders"},
 		  "actions":[{"type":"send_webhook","name":"slack","config":{"url":"https://x.example/{{record.id}}","method":"PUT","timeout":"5s",
 		    "headers":{"X-A":"b"},"query":{"q":"{{record.id}}"},"body_template":{"text":"hi","n":"{{record.total}}"}},

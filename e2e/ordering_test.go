@@ -54,6 +54,7 @@ func newOrderSink(t *testing.T, keyOf string, delay time.Duration) *orderSink {
 		s.seen[string(raw)]++
 		nth := s.seen[string(raw)]
 		body["_nth"] = float64(nth)
+		body["_at"] = time.Now()
 		s.hits = append(s.hits, body)
 		hold, status := s.hold, s.status
 		s.mu.Unlock()

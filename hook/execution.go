@@ -65,6 +65,8 @@ type Execution struct {
 	// Note says something the log should show that is not an error (an
 	// ordering hold that ran out, say).
 	Note string `json:"note,omitempty"`
+	// DebounceKey is the hook's debounce key as rendered for this execution.
+	DebounceKey string `json:"debounce_key,omitempty"`
 	// AfterExec and AfterKey are the two waits behind WaitingFor: the
 	// execution of the previous hook of the same event, and the previous
 	// execution with the same hook and ordering key.

@@ -17,6 +17,12 @@ const (
 	TriggerManual   = "manual"
 )
 
+// Debounce is a hook's debounce: Key is a template, Window a duration.
+type Debounce struct {
+	Key    string `json:"key"`
+	Window string `json:"window"`
+}
+
 // Hook orderings (SPEC §10).
 const (
 	OrderingSequential = "sequential"
@@ -56,11 +62,15 @@ type Hook struct {
 	Ordering string `json:"ordering"`
 	// OrderingKey, a template, runs this hook's executions with the same
 	// rendered key one at a time, in the order their events were accepted.
-	OrderingKey string     `json:"ordering_key"`
-	NextRunAt   *time.Time `json:"next_run_at"`
-	RunCount    int        `json:"run_count"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	OrderingKey string `json:"ordering_key"`
+	// Debounce, when set, runs the hook only for the last of the events
+	// with one rendered key that arrive within a window, once the window
+	// has passed quietly (SPEC §12); the others are skipped.
+	Debounce  *Debounce  `json:"debounce"`
+	NextRunAt *time.Time `json:"next_run_at"`
+	RunCount  int        `json:"run_count"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 
 	// LastRunAt is the last schedule slot fired (schedule hooks only).
 	LastRunAt *time.Time `json:"-"`

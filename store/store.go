@@ -145,6 +145,13 @@ type Querier interface {
 	// transaction, and locks the key until that transaction ends so that
 	// no save can release the tail unseen meanwhile.
 	ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error)
+	// ExecutionSupersede ends the debounced executions of hookID with
+	// debounce key key that are pending and never started, but except: they
+	// become skipped with note, and the executions waiting for them are
+	// released. It must run inside a transaction and locks the key until it
+	// ends (PostgreSQL), so that of two events of one key only the later
+	// survives. It reports how many it skipped.
+	ExecutionSupersede(ctx context.Context, hookID, key, except, note string, now time.Time) (int, error)
 	// ExecutionReleaseStale clears waits that no save will clear: on an
 	// execution that is final or gone, and on one that is pending for a
 	// retry and first ran before heldSince (the ordering hold ran out; the

@@ -49,6 +49,9 @@ type Options struct {
 	// one and, within its rotation window, the previous one. Nil:
 	// AccountSecrets. No secrets: no webhook-signature header.
 	Secrets func(acc *hook.Account, now time.Time) []string
+	// MaxPerDestination bounds the deliveries in flight to one host at once
+	// (0: no bound); a delivery past it is deferred, not attempted.
+	MaxPerDestination int
 }
 
 // AccountSecrets returns acc's current signing secret and, until it expires,
@@ -69,8 +72,9 @@ func AccountSecrets(acc *hook.Account, now time.Time) []string {
 
 // Executor runs send_webhook actions.
 type Executor struct {
-	o    Options
-	desc action.Description
+	o     Options
+	desc  action.Description
+	slots *slots
 }
 
 var _ action.Executor = (*Executor)(nil)
@@ -92,7 +96,7 @@ func New(o Options) *Executor {
 	if o.Secrets == nil {
 		o.Secrets = AccountSecrets
 	}
-	return &Executor{o: o, desc: describe()}
+	return &Executor{o: o, desc: describe(), slots: newSlots(o.MaxPerDestination)}
 }
 
 // Type implements action.Executor.
@@ -131,6 +135,13 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	if err != nil {
 		return nil, action.Fail(fmt.Errorf("%s: %w", target, err), nil)
 	}
+	host := strings.ToLower(u.Hostname())
+	release, wait, ok := e.slots.acquire(host)
+	if !ok {
+		return nil, action.Defer(e.o.Now().Add(wait), fmt.Sprintf("%d deliveries to %s are in flight (HOOKLINE_MAX_PER_DESTINATION)", e.o.MaxPerDestination, host))
+	}
+	sent := time.Now()
+	defer func() { release(time.Since(sent)) }()
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()

@@ -46,6 +46,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	schedules := fs.Int("schedules", 0, "instead: measure the scheduler with this many idle schedules (plus --ticking every-second ones)")
 	ticking := fs.Int("ticking", 10, "with --schedules: hooks firing every second, for the start precision")
 	tree := fs.Bool("tree", false, "three hooks per event across an organization and its shop (shop order 100, shop order 200, organization order 100), run in turn: an event counts as delivered when its third webhook arrived")
+	slowTenant := fs.Bool("slow-tenant", false, "instead: fairness between tenants; tenant A floods an endpoint that answers slowly, tenant B sends events to a fast one; reports B's latency and A's progress")
+	slowEvents := fs.Int("slow-events", 200, "with --slow-tenant: tenant A's events")
+	slowDelay := fs.Duration("slow-delay", 20*time.Second, "with --slow-tenant: how long A's endpoint takes to answer (0: never)")
+	fastRate := fs.Int("fast-rate", 10, "with --slow-tenant: tenant B's events per second")
 	keys := fs.Int("keys", 0, "give the hook an ordering key rendering to one of this many keys (events of one key run one at a time)")
 	cdcURL := fs.String("cdc", "", "instead: measure change capture from this PostgreSQL database (the bench creates and drops a table hookline_bench_items there; needs wal_level=logical)")
 	writers := fs.Int("writers", 4, "with --cdc: concurrent writers to the source database")
@@ -111,6 +115,9 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		return err
 	}
 	defer target.stop()
+	if *slowTenant {
+		return benchSlowTenant(target, *slowEvents, *slowDelay, *fastRate, *dur, stdout)
+	}
 	if *cdcURL != "" {
 		return benchCDC(ctx, target, o, cdcBench{source: *cdcURL, dur: *dur, rate: *rate, writers: *writers, rowsPerTx: max(1, *rowsPerTx)}, stdout)
 	}

@@ -30,6 +30,7 @@ type options struct {
 	MaxActionsPerHook  int
 	MaxDepth           int
 	OrderHold          time.Duration
+	MaxPerDestination  int
 	MaxEventBytes      int
 	EventsPerSecond    float64
 	Retention          time.Duration
@@ -59,6 +60,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxHooksPerAccount, "max-hooks-per-account", 50, "hooks per account")
 	fs.IntVar(&o.MaxActionsPerHook, "max-actions-per-hook", 20, "actions per hook")
 	fs.IntVar(&o.MaxDepth, "max-depth", 5, "longest chain of hooks causing hooks")
+	fs.IntVar(&o.MaxPerDestination, "max-per-destination", 16, "webhook deliveries in flight to one host on this node; more wait without holding a worker (negative: no bound)")
 	fs.DurationVar(&o.OrderHold, "order-hold", time.Hour, "longest an execution waiting for a retry holds the hooks after it in its event's order and its ordering key's later runs (negative: until it ends)")
 	fs.IntVar(&o.MaxEventBytes, "max-event-bytes", 256<<10, "largest event data in bytes")
 	fs.Float64Var(&o.EventsPerSecond, "events-per-second", 1000, "events per second per account (negative: unlimited)")
@@ -167,7 +169,7 @@ func (o *options) engineConfig() (hookline.Config, error) {
 	return hookline.Config{
 		NodeID: o.NodeID, Workers: o.Workers,
 		MaxHooksPerAccount: o.MaxHooksPerAccount, MaxActionsPerHook: o.MaxActionsPerHook,
-		MaxDepth: o.MaxDepth, OrderHold: o.OrderHold, MaxEventBytes: o.MaxEventBytes, EventsPerSecond: o.EventsPerSecond,
+		MaxDepth: o.MaxDepth, OrderHold: o.OrderHold, MaxPerDestination: o.MaxPerDestination, MaxEventBytes: o.MaxEventBytes, EventsPerSecond: o.EventsPerSecond,
 		Retention: o.Retention, AllowNet: allow, SecretKey: key,
 		SMTP: hookline.SMTPConfig{Host: o.SMTPHost, Port: o.SMTPPort, Username: o.SMTPUsername, Password: o.SMTPPassword, From: o.SMTPFrom, TLS: o.SMTPTLS},
 		SMS:  hookline.SMSConfig{URL: o.SMSURL, AccountSID: o.SMSAccountSID, AuthToken: o.SMSAuthToken, From: o.SMSFrom},

@@ -44,6 +44,9 @@ type Config struct {
 	IDs      func(prefix string, now time.Time) string
 	Now      func() time.Time
 	MaxDepth int
+	// Queued, when set, is told the account of each execution due now that
+	// found no idle worker of this node (fair sharing, runner.Shares).
+	Queued func(accountID string)
 }
 
 // Dispatcher turns firings into executions.
@@ -156,6 +159,20 @@ func (d *Dispatcher) newExecution(h *hook.Hook, trigger string, c map[string]any
 		}
 		x.OrderingKey = key
 	}
+	if db := h.Debounce; db != nil && trigger != hook.TriggerManual {
+		key, err := d.renderKey(db.Key, c, now)
+		window, werr := time.ParseDuration(db.Window)
+		switch {
+		case err != nil:
+			x.Note = "debounce key could not be rendered, so this run was not debounced: " + err.Error()
+		case werr != nil:
+			x.Note = "debounce window is not a duration, so this run was not debounced"
+		default:
+			// It runs once the window has passed quietly: a later event
+			// of the same key supersedes it (Store).
+			x.DebounceKey, x.RunAt = key, now.Add(window)
+		}
+	}
 	return x
 }
 
@@ -231,6 +248,9 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 // insert queues xs behind their ordering keys and inserts them; those that
 // may run now go in preclaimed and start once the transaction commits.
 func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) error {
+	if err := d.supersede(ctx, q, xs, now); err != nil {
+		return err
+	}
 	if err := d.queueByKey(ctx, q, xs); err != nil {
 		return err
 	}
@@ -267,6 +287,53 @@ func (d *Dispatcher) Enqueue(ctx context.Context, p *Plan) (*Result, error) {
 		return err
 	})
 	return res, err
+}
+
+// supersede skips the debounced executions that xs's debounced ones make
+// obsolete: of the events with one key inside the window only the last
+// runs. Those stored already are skipped in the database; of several in xs
+// with one key, all but the last are skipped here, and whatever waits for
+// them in xs waits no more. Keys are taken in a stable order, before any
+// ordering key, so that transactions cannot deadlock on the locks of
+// PostgreSQL.
+func (d *Dispatcher) supersede(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) error {
+	var deb []*hook.Execution
+	for _, x := range xs {
+		if x.DebounceKey != "" && x.Status == hook.StatusPending {
+			deb = append(deb, x)
+		}
+	}
+	if len(deb) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(deb, func(a, b *hook.Execution) int {
+		return cmp.Or(strings.Compare(a.HookID, b.HookID), strings.Compare(a.DebounceKey, b.DebounceKey))
+	})
+	note := func(x *hook.Execution) string {
+		return "debounced: a later event with the same key (" + x.DebounceKey + ") came within the window; " + x.ID + " runs instead"
+	}
+	skipped := map[string]bool{}
+	for i, x := range deb {
+		if i+1 < len(deb) && deb[i+1].HookID == x.HookID && deb[i+1].DebounceKey == x.DebounceKey {
+			last := deb[i+1]
+			for j := i + 2; j < len(deb) && deb[j].HookID == x.HookID && deb[j].DebounceKey == x.DebounceKey; j++ {
+				last = deb[j]
+			}
+			f := now
+			x.Status, x.FinishedAt, x.Note = hook.StatusSkipped, &f, note(last)
+			skipped[x.ID] = true
+			continue
+		}
+		if _, err := q.ExecutionSupersede(ctx, x.HookID, x.DebounceKey, x.ID, note(x), now); err != nil {
+			return err
+		}
+	}
+	for _, x := range xs {
+		if skipped[x.AfterExec] {
+			x.AfterExec = ""
+		}
+	}
+	return nil
 }
 
 // queueByKey puts each execution with an ordering key behind the last
@@ -321,6 +388,9 @@ func (d *Dispatcher) preclaim(xs []*hook.Execution, now time.Time) (pre []*hook.
 		}
 		if !d.cfg.Queue.Preclaim(x, token) {
 			queued = true
+			if d.cfg.Queued != nil {
+				d.cfg.Queued(x.AccountID)
+			}
 			continue
 		}
 		pre = append(pre, x)

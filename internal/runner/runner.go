@@ -39,6 +39,9 @@ type Deps struct {
 	// OnAction is told about every attempt of an action: its type and
 	// result (success, failed, retrying). Optional.
 	OnAction func(actionType, result string)
+	// Shares, when set, bounds the workers one account holds while other
+	// accounts are active.
+	Shares *Shares
 	// ActionTimeout bounds one attempt of one action. Default 2m.
 	ActionTimeout time.Duration
 }
@@ -71,6 +74,15 @@ func New(d Deps) *Runner {
 // returned for the worker to run next.
 func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
 	start := r.d.Now()
+	if !r.d.Shares.Enter(x.AccountID) {
+		// Its account holds its share of this node's workers while others
+		// wait: back to the queue for a moment, not counted as an attempt.
+		x.Status, x.RunAt = hook.StatusPending, start.Add(time.Duration(500+rand.IntN(500))*time.Millisecond)
+		x.Attempts = max(0, x.Attempts-1)
+		r.save(ctx, x, nil)
+		return nil
+	}
+	defer r.d.Shares.Leave(x.AccountID)
 	r.run(ctx, x)
 	x.DurationMS += r.d.Now().Sub(start).Milliseconds()
 	if x.Done() {
@@ -204,7 +216,9 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		res := &x.Results[i]
 		res.Name, res.Type = ActionName(a, i), a.Type
 		outcome := r.runAction(ctx, h, acc, x, i, a, res, env, secrets, red)
-		if r.d.OnAction != nil && ctx.Err() == nil { // an attempt cut by shutdown is run again, not counted
+		// An attempt cut by shutdown is run again, and a wait or a deferral
+		// is no attempt: neither is counted.
+		if r.d.OnAction != nil && ctx.Err() == nil && outcome != outcomeLater {
 			r.d.OnAction(a.Type, res.Status)
 		}
 		switch outcome {
@@ -216,6 +230,12 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		case outcomeRetry:
 			x.ActionsExecuted = countRan(x.Results)
 			x.Status = hook.StatusPending
+			return
+		case outcomeLater:
+			// Parked (a wait) or deferred: pending again, due at RunAt,
+			// holding no worker; neither counts as an attempt.
+			x.Status = hook.StatusPending
+			x.Attempts = max(0, x.Attempts-1)
 			return
 		case outcomeFailed:
 			x.ActionsExecuted = countRan(x.Results)
@@ -240,9 +260,11 @@ const (
 	outcomeSuccess outcome = iota
 	outcomeRetry
 	outcomeFailed
+	outcomeLater // a wait, or a deferral: no attempt
 )
 
 func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account, x *hook.Execution, i int, a hook.Action, res *hook.ActionResult, env map[string]any, secrets map[string]string, red *Redactor) outcome {
+	before := *res
 	started := r.d.Now().UTC()
 	res.StartedAt = &started
 	res.Attempts++
@@ -278,6 +300,20 @@ func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account,
 			res.Request, res.Response = red.Value(plainValue(out.Request)), red.Value(plainValue(out.Response))
 		}
 		return outcomeSuccess
+	}
+	if l, ok := action.AsLater(err); ok {
+		x.RunAt = l.Until
+		if !l.Waiting { // deferred before it started: as if it had not been tried
+			*res = before
+			return outcomeLater
+		}
+		res.Attempts--
+		res.Status, res.Error = "waiting", ""
+		if l.Result != nil {
+			res.Output = red.Map(plainMap(l.Result.Output))
+			res.Request = red.Value(plainValue(l.Result.Request))
+		}
+		return outcomeLater
 	}
 	var ae *action.Error
 	if errors.As(err, &ae) && ae.Result != nil {

@@ -12,7 +12,7 @@ import (
 
 var hookCols = []string{"id", "account_id", "name", "description", "enabled", "position", "roles",
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
-	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version"}
+	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version", "debounce"}
 
 var hookSelect = "SELECT " + cols("", hookCols) + " FROM hooks"
 
@@ -20,19 +20,21 @@ func scanHook(r rowScanner) (*hook.Hook, error) {
 	var (
 		h                        hook.Hook
 		roles, trigger, actions  string
+		debounce                 string
 		next, last               sql.NullInt64
 		created, updated         int64
 		triggerType, cond, onErr string
 	)
 	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
 		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
-		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version); err != nil {
+		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version, &debounce); err != nil {
 		return nil, err
 	}
 	var d jsonDec
 	d.val("hook roles", roles, &h.Roles)
 	d.val("hook trigger", trigger, &h.Trigger)
 	d.val("hook actions", actions, &h.Actions)
+	d.val("hook debounce", debounce, &h.Debounce)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -48,12 +50,13 @@ func hookArgs(h *hook.Hook) ([]any, error) {
 	roles := e.str("hook roles", h.Roles)
 	trigger := e.str("hook trigger", h.Trigger)
 	actions := e.str("hook actions", h.Actions)
+	debounce := e.str("hook debounce", h.Debounce)
 	if e.err != nil {
 		return nil, e.err
 	}
 	return []any{h.Name, h.Description, h.Enabled, h.Order, roles, h.Category, h.Debug,
 		h.Trigger.Type, trigger, h.Condition, h.OnConditionError, actions,
-		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey, h.Key, h.Version}, nil
+		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey, h.Key, h.Version, debounce}, nil
 }
 
 // HookInsert implements store.Querier.

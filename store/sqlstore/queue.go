@@ -14,34 +14,59 @@ import (
 	"github.com/hookline/hookline/store"
 )
 
-// ExecutionClaim implements store.Querier. One statement picks the due
-// pending rows (oldest run_at first; SKIP LOCKED on PostgreSQL) and leases
-// them; the rows come back ordered by (run_at, id).
+// claimWindow is how many of the oldest due executions a claim looks at
+// for each one it takes, beside the oldest due execution of every account.
+const claimWindow = 4
+
+// claimAccounts bounds the accounts whose oldest due execution a claim
+// looks at beside the window.
+const claimAccounts = 256
+
+// ExecutionClaim implements store.Querier. It looks at the oldest due
+// pending rows and at the oldest due row of each account (found by a loose
+// index scan over the accounts with due work), takes from them the accounts
+// in turn (each account's oldest first, then each one's second…), so that
+// one account's backlog never shuts another's executions out (SPEC §12),
+// and leases them (SKIP LOCKED on PostgreSQL). The rows come back ordered
+// by (run_at, id).
 func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int) ([]*hook.Execution, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	token := rand.Text()
-	var (
-		query string
-		args  []any
-	)
+	const due = `status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?`
+	t := us(now)
+	pick := `WITH RECURSIVE accts(a) AS (
+			SELECT (SELECT MIN(account_id) FROM executions WHERE ` + due + `)
+			UNION ALL
+			SELECT (SELECT MIN(account_id) FROM executions WHERE ` + due + ` AND account_id > accts.a)
+			FROM accts WHERE accts.a IS NOT NULL),
+		heads AS (SELECT (SELECT id FROM executions WHERE account_id = accts.a AND ` + due + `
+			ORDER BY run_at, id LIMIT 1) AS id FROM accts WHERE accts.a IS NOT NULL LIMIT ?),
+		cand AS (SELECT id, account_id, run_at FROM (SELECT id, account_id, run_at FROM executions WHERE ` + due + `
+				ORDER BY run_at, id LIMIT ?) oldest
+			UNION SELECT e.id, e.account_id, e.run_at FROM executions e JOIN heads ON e.id = heads.id),
+		picked AS (SELECT id FROM (SELECT id, run_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY run_at, id) AS turn
+			FROM cand) ranked ORDER BY turn, run_at, id LIMIT ?)`
+	pickArgs := []any{t, t, t, claimAccounts, t, limit * claimWindow, limit}
+	var query string
+	var args []any
 	if q.d.SkipLocked {
-		query = `WITH picked AS MATERIALIZED (SELECT id FROM executions
-				WHERE status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?
-				ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+		query = pick + `,
+			locked AS MATERIALIZED (SELECT id FROM executions WHERE id IN (SELECT id FROM picked)
+				AND ` + due + ` FOR UPDATE SKIP LOCKED)
 			UPDATE executions e SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
 				attempts = e.attempts + 1, executed_at = COALESCE(e.executed_at, ?)
-			FROM picked WHERE e.id = picked.id
+			FROM locked WHERE e.id = locked.id
 			RETURNING ` + cols("e.", executionCols)
-		args = []any{us(now), limit, node, us(leaseUntil), token, us(now)}
+		args = append(pickArgs, t, node, us(leaseUntil), token, t)
 	} else {
-		query = `UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
+		query = pick + `
+			UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
 				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
-			WHERE id IN (SELECT id FROM executions WHERE status = 'pending' AND after_exec = '' AND after_key = ''
-				AND run_at <= ? ORDER BY run_at, id LIMIT ?)
+			WHERE id IN (SELECT id FROM picked)
 			RETURNING ` + cols("", executionCols)
-		args = []any{node, us(leaseUntil), token, us(now), us(now), limit}
+		args = append(pickArgs, node, us(leaseUntil), token, t)
 	}
 	var xs []*hook.Execution
 	err := q.write1(ctx, func(q *Q) error {
@@ -277,6 +302,31 @@ func (q *Q) ExecutionOrderingTail(ctx context.Context, hookID, key string) (stri
 	return id, err
 }
 
+// ExecutionSupersede implements store.Querier.
+func (q *Q) ExecutionSupersede(ctx context.Context, hookID, key, except, note string, now time.Time) (int, error) {
+	if !q.inTx {
+		return 0, errors.New("supersede: must run inside a transaction")
+	}
+	if err := q.lockOrderingKey(ctx, hookID, "debounce "+key); err != nil {
+		return 0, err
+	}
+	ids, err := collect(ctx, q, "supersede debounced executions", func(r rowScanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, `UPDATE executions SET status = 'skipped', finished_at = ?, note = ?
+		WHERE hook_id = ? AND debounce_key = ? AND status = 'pending' AND attempts = 0 AND id <> ?
+		RETURNING id`, us(now), note, hookID, key, except)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := q.releaseWaiting(ctx, id, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
 // ExecutionReleaseStale implements store.Querier.
 func (q *Q) ExecutionReleaseStale(ctx context.Context, heldSince time.Time, hold string) (int, error) {
 	var total int64
@@ -297,7 +347,7 @@ func (q *Q) ExecutionReleaseStale(ctx context.Context, heldSince time.Time, hold
 				WHERE status = 'pending' AND `+col+` <> ''
 				AND EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.`+col+`
 					AND p.status = 'pending' AND p.executed_at IS NOT NULL AND p.executed_at < ?)`,
-				"went ahead without ", " (still retrying when the ordering hold of "+hold+" ran out)", us(heldSince))
+				"went ahead without ", " (still not final when the ordering hold of "+hold+" ran out: retrying or waiting)", us(heldSince))
 			if err != nil {
 				return q.fail("release held waits", err)
 			}

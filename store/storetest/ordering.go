@@ -300,3 +300,41 @@ func testOrderingReleaseStale(e *env) {
 	e.equal("behind one that never ran: still waiting", e.get(behindNotStarted.ID).WaitingFor, notStarted.ID)
 	e.equal("claimable after the hold", ids(e.claim("n1", now, 10), execID), []string{behindRetrying.ID})
 }
+
+// testSupersede: a newer debounced execution ends the older ones of its key
+// that never started, and releases what waited for them.
+func testSupersede(e *env) {
+	a := e.account("")
+	h, other := e.hook(a.ID), e.hook(a.ID)
+	now := t0.Add(time.Hour)
+	old := e.newExecution(a.ID, h.ID, now.Add(30*time.Second))
+	old.DebounceKey = "k"
+	started := e.newExecution(a.ID, h.ID, t0)
+	started.DebounceKey, started.Attempts = "k", 1
+	otherKey := e.newExecution(a.ID, h.ID, now.Add(30*time.Second))
+	otherKey.DebounceKey = "k2"
+	otherHook := e.newExecution(a.ID, other.ID, now.Add(30*time.Second))
+	otherHook.DebounceKey = "k"
+	behind := e.newExecution(a.ID, other.ID, t0)
+	behind.AfterExec = old.ID
+	e.must(e.s.ExecutionInsert(e.ctx, old, started, otherKey, otherHook, behind))
+	e.equal("as read", e.get(old.ID).DebounceKey, "k")
+	if _, err := e.s.ExecutionSupersede(e.ctx, h.ID, "k", "ex_new", "n", now); err == nil {
+		e.t.Fatal("ExecutionSupersede outside a transaction did not fail")
+	}
+	var n int
+	e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
+		var err error
+		n, err = q.ExecutionSupersede(e.ctx, h.ID, "k", "ex_new", "debounced: ex_new runs instead", now)
+		return err
+	}))
+	e.equal("superseded", n, 1)
+	got := e.get(old.ID)
+	if got.Status != hook.StatusSkipped || got.Note != "debounced: ex_new runs instead" || got.FinishedAt == nil || !got.FinishedAt.Equal(now) {
+		e.t.Fatalf("superseded execution: %+v", got)
+	}
+	for _, x := range []*hook.Execution{started, otherKey, otherHook} {
+		e.equal("left alone: "+x.ID, e.get(x.ID).Status, hook.StatusPending)
+	}
+	e.equal("released behind it", e.get(behind.ID).WaitingFor, "")
+}

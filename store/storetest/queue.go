@@ -275,3 +275,22 @@ func testExecutionReleaseNode(e *env) {
 	e.must(err)
 	e.equal("a node without leases", n, 0)
 }
+
+// testExecutionClaimTakesTurns: a claim takes the accounts in turn, so one
+// account's older backlog does not shut another's executions out.
+func testExecutionClaimTakesTurns(e *env) {
+	a, b := e.account(""), e.account("")
+	ha, hb := e.hook(a.ID), e.hook(b.ID)
+	backlog := e.executions(a.ID, ha.ID, t0, 20)
+	newer := e.executions(b.ID, hb.ID, t0.Add(time.Minute), 2)
+	now := t0.Add(time.Hour)
+	xs, err := e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 4)
+	e.must(err)
+	got := ids(xs, execID)
+	// b's oldest is taken although 20 of a's are older.
+	want := []string{backlog[0].ID, backlog[1].ID, backlog[2].ID, newer[0].ID}
+	e.equal("each account's oldest, then the oldest of the rest", got, want)
+	xs, err = e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 2)
+	e.must(err)
+	e.equal("the next claim: a's next and b's next", ids(xs, execID), []string{backlog[3].ID, newer[1].ID})
+}

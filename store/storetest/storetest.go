@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExecutionList", testExecutionList},
 		{"ExecutionClaim", testExecutionClaim},
 		{"ExecutionClaimConcurrent", testExecutionClaimConcurrent},
+		{"ExecutionClaimTakesTurns", testExecutionClaimTakesTurns},
 		{"ExecutionSave", testExecutionSave},
 		{"ExecutionExtendRescue", testExecutionExtendRescue},
 		{"OrderingChain", testOrderingChain},
@@ -48,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderingKeyConcurrent", testOrderingKeyConcurrent},
 		{"OrderingReleaseStale", testOrderingReleaseStale},
 		{"ExecutionReleaseNode", testExecutionReleaseNode},
+		{"Supersede", testSupersede},
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},
 		{"ExecutionStats", testExecutionStats},
@@ -150,6 +152,7 @@ func (e *env) newHook(accountID string) *hook.Hook {
 		}},
 		NextRunAt: ptr(t0.Add(time.Hour)), RunCount: 3, CreatedAt: t0, UpdatedAt: t0.Add(time.Minute),
 		LastRunAt: ptr(t0.Add(-time.Hour)), Ordering: hook.OrderingParallel, OrderingKey: "{{record.id}}",
+		Debounce: &hook.Debounce{Key: "{{record.id}}", Window: "30s"},
 	}
 }
 
