@@ -129,6 +129,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if hold < 0 {
 		hold = 0
 	}
+	// One account holds at most three quarters of this node's workers
+	// while other accounts have work here.
+	shares := runner.NewShares(cfg.Workers-cfg.Workers/4, e.now)
 	e.queue = queue.New(queue.Config{
 		Store: e.st, Node: cfg.NodeID, Workers: cfg.Workers, Batch: cfg.ClaimBatch,
 		Lease: cfg.Lease, Poll: cfg.PollInterval, Rescue: cfg.RescueInterval, OrderHold: hold,
@@ -138,10 +141,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		},
 		OnClaim:  func(n int) { e.Metrics.claimed.Add(float64(n)) },
 		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
+		Skip:     shares.Full,
 	})
-	// One account holds at most three quarters of this node's workers
-	// while other accounts have work here.
-	shares := runner.NewShares(cfg.Workers-cfg.Workers/4, e.now)
 	e.dispatch = dispatch.New(dispatch.Config{
 		Store: e.st, Queue: e.queue, Rules: e.rules, IDs: e.ids.next, Now: e.now, MaxDepth: cfg.MaxDepth,
 		Queued: shares.Seen,

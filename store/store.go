@@ -128,7 +128,9 @@ type Querier interface {
 	// ExecutionClaim leases up to limit pending executions with run_at <= now
 	// to node until leaseUntil, oldest run_at first, and returns them with
 	// status running, Attempts incremented and a fresh LeaseToken.
-	ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int) ([]*hook.Execution, error)
+	// Executions of the accounts in skip are not taken (they hold their
+	// share of the node's workers already).
+	ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int, skip ...string) ([]*hook.Execution, error)
 	// ExecutionSave writes the mutable fields of x (status, results, cursor,
 	// run_at, attempts, counters, times, error, note) if x.LeaseToken still
 	// holds the lease; otherwise ErrLeaseLost. A final or pending status

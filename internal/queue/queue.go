@@ -40,6 +40,9 @@ type Config struct {
 	Handler  Handler
 	OnClaim  func(n int) // optional metrics hook
 	OnRescue func(n int) // optional metrics hook
+	// Skip, when set, lists the accounts whose executions a claim should
+	// not take now (they hold their share of the workers).
+	Skip func() []string
 	// OrderHold bounds how long an execution pending for a retry holds the
 	// executions waiting for it (SPEC §10); 0: until it is final.
 	OrderHold time.Duration
@@ -334,7 +337,11 @@ func (q *Queue) claimLoop(ctx context.Context) {
 
 func (q *Queue) claim(ctx context.Context, n int) int {
 	now := q.cfg.Now()
-	xs, err := q.cfg.Store.ExecutionClaim(ctx, q.cfg.Node, now, now.Add(q.cfg.Lease), n)
+	var skip []string
+	if q.cfg.Skip != nil {
+		skip = q.cfg.Skip()
+	}
+	xs, err := q.cfg.Store.ExecutionClaim(ctx, q.cfg.Node, now, now.Add(q.cfg.Lease), n, skip...)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			q.cfg.Logger.Error("claim executions", "err", err)

@@ -58,6 +58,24 @@ func (s *Shares) Seen(account string) {
 	s.mu.Unlock()
 }
 
+// Full lists the accounts that hold their share while others have work:
+// a claim should not take their executions now.
+func (s *Shares) Full() []string {
+	if s == nil || s.cap <= 0 {
+		return nil
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for a, n := range s.running {
+		if n >= s.cap && s.othersActive(a, now) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Leave ends what Enter began.
 func (s *Shares) Leave(account string) {
 	if s == nil || s.cap <= 0 {

@@ -17,6 +17,9 @@ func TestSharesBoundAnAccountOnlyWhileOthersHaveWork(t *testing.T) {
 	if s.Enter("a") {
 		t.Fatal("a holds 5 workers and b waits, yet a got a 6th")
 	}
+	if full := s.Full(); len(full) != 1 || full[0] != "a" {
+		t.Fatalf("full accounts %v, want a", full)
+	}
 	if !s.Enter("b") {
 		t.Fatal("b was refused")
 	}

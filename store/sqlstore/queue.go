@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -29,13 +30,27 @@ const claimAccounts = 256
 // one account's backlog never shuts another's executions out (SPEC §12),
 // and leases them (SKIP LOCKED on PostgreSQL). The rows come back ordered
 // by (run_at, id).
-func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int) ([]*hook.Execution, error) {
+func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil time.Time, limit int, skip ...string) ([]*hook.Execution, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	token := rand.Text()
-	const due = `status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?`
-	t := us(now)
+	due := `status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?`
+	var t any = us(now)
+	if len(skip) > 0 {
+		// The accounts to skip go into each use of due as literals: they are
+		// ids, checked here to hold only letters, digits and _.
+		var quoted []string
+		for _, a := range skip {
+			if a == "" || strings.IndexFunc(a, func(r rune) bool {
+				return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			}) >= 0 {
+				return nil, fmt.Errorf("claim executions: not an account id: %q", a)
+			}
+			quoted = append(quoted, "'"+a+"'")
+		}
+		due += ` AND account_id NOT IN (` + strings.Join(quoted, ", ") + `)`
+	}
 	pick := `WITH RECURSIVE accts(a) AS (
 			SELECT (SELECT MIN(account_id) FROM executions WHERE ` + due + `)
 			UNION ALL

@@ -293,4 +293,13 @@ func testExecutionClaimTakesTurns(e *env) {
 	xs, err = e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 2)
 	e.must(err)
 	e.equal("the next claim: a's next and b's next", ids(xs, execID), []string{backlog[3].ID, newer[1].ID})
+	c := e.account("")
+	hc := e.hook(c.ID)
+	cs := e.executions(c.ID, hc.ID, t0.Add(2*time.Minute), 2)
+	xs, err = e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 5, a.ID, b.ID)
+	e.must(err)
+	e.equal("a and b skipped", ids(xs, execID), ids(cs, execID))
+	if _, err := e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 5, "x' OR '1'='1"); err == nil {
+		e.t.Fatal("a skip that is not an account id was taken")
+	}
 }
