@@ -149,8 +149,8 @@ type Querier interface {
 	ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error)
 	// ExecutionSupersede ends the debounced executions of hookID with
 	// debounce key key that are pending and never started, but except: they
-	// become skipped with note, and the executions waiting for them are
-	// released. It must run inside a transaction and locks the key until it
+	// become skipped with note, and the executions waiting for them wait for
+	// what they waited for instead (released when that was nothing). It must run inside a transaction and locks the key until it
 	// ends (PostgreSQL), so that of two events of one key only the later
 	// survives. It reports how many it skipped.
 	ExecutionSupersede(ctx context.Context, hookID, key, except, note string, now time.Time) (int, error)

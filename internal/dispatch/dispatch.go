@@ -292,8 +292,8 @@ func (d *Dispatcher) Enqueue(ctx context.Context, p *Plan) (*Result, error) {
 // supersede skips the debounced executions that xs's debounced ones make
 // obsolete: of the events with one key inside the window only the last
 // runs. Those stored already are skipped in the database; of several in xs
-// with one key, all but the last are skipped here, and whatever waits for
-// them in xs waits no more. Keys are taken in a stable order, before any
+// with one key, all but the last are skipped here. Whatever waited for a
+// skipped one waits for what it waited for. Keys are taken in a stable order, before any
 // ordering key, so that transactions cannot deadlock on the locks of
 // PostgreSQL.
 func (d *Dispatcher) supersede(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) error {
@@ -312,7 +312,7 @@ func (d *Dispatcher) supersede(ctx context.Context, q store.Querier, xs []*hook.
 	note := func(x *hook.Execution) string {
 		return "debounced: a later event with the same key (" + x.DebounceKey + ") came within the window; " + x.ID + " runs instead"
 	}
-	skipped := map[string]bool{}
+	skipped := map[string]*hook.Execution{}
 	for i, x := range deb {
 		if i+1 < len(deb) && deb[i+1].HookID == x.HookID && deb[i+1].DebounceKey == x.DebounceKey {
 			last := deb[i+1]
@@ -321,16 +321,17 @@ func (d *Dispatcher) supersede(ctx context.Context, q store.Querier, xs []*hook.
 			}
 			f := now
 			x.Status, x.FinishedAt, x.Note = hook.StatusSkipped, &f, note(last)
-			skipped[x.ID] = true
+			skipped[x.ID] = x
 			continue
 		}
 		if _, err := q.ExecutionSupersede(ctx, x.HookID, x.DebounceKey, x.ID, note(x), now); err != nil {
 			return err
 		}
 	}
+	// What waited for a skipped one waits for what it waited for.
 	for _, x := range xs {
-		if skipped[x.AfterExec] {
-			x.AfterExec = ""
+		for s := skipped[x.AfterExec]; s != nil; s = skipped[x.AfterExec] {
+			x.AfterExec = s.AfterExec
 		}
 	}
 	return nil

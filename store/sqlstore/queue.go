@@ -325,21 +325,39 @@ func (q *Q) ExecutionSupersede(ctx context.Context, hookID, key, except, note st
 	if err := q.lockOrderingKey(ctx, hookID, "debounce "+key); err != nil {
 		return 0, err
 	}
-	ids, err := collect(ctx, q, "supersede debounced executions", func(r rowScanner) (string, error) {
-		var id string
-		return id, r.Scan(&id)
+	type gone struct{ id, afterExec, afterKey string }
+	rows, err := collect(ctx, q, "supersede debounced executions", func(r rowScanner) (gone, error) {
+		var g gone
+		return g, r.Scan(&g.id, &g.afterExec, &g.afterKey)
 	}, `UPDATE executions SET status = 'skipped', finished_at = ?, note = ?
 		WHERE hook_id = ? AND debounce_key = ? AND status = 'pending' AND attempts = 0 AND id <> ?
-		RETURNING id`, us(now), note, hookID, key, except)
+		RETURNING id, after_exec, after_key`, us(now), note, hookID, key, except)
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		if _, err := q.releaseWaiting(ctx, id, nil); err != nil {
+	freed := false
+	for _, g := range rows {
+		// What waited for a skipped execution waits for what it waited for
+		// (the hook before it may still be running).
+		waits, err := collect(ctx, q, "pass on the waits of "+g.id, func(r rowScanner) (bool, error) {
+			var ae, ak string
+			err := r.Scan(&ae, &ak)
+			return ae == "" && ak == "", err
+		}, `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN ? ELSE after_exec END,
+				after_key = CASE WHEN after_key = ? THEN ? ELSE after_key END
+			WHERE status = 'pending' AND (after_exec = ? OR after_key = ?)
+			RETURNING after_exec, after_key`, g.id, g.afterExec, g.id, g.afterKey, g.id, g.id)
+		if err != nil {
+			return 0, err
+		}
+		freed = freed || slices.Contains(waits, true)
+	}
+	if freed {
+		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
 			return 0, err
 		}
 	}
-	return len(ids), nil
+	return len(rows), nil
 }
 
 // ExecutionReleaseStale implements store.Querier.

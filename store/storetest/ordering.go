@@ -317,7 +317,13 @@ func testSupersede(e *env) {
 	otherHook.DebounceKey = "k"
 	behind := e.newExecution(a.ID, other.ID, t0)
 	behind.AfterExec = old.ID
-	e.must(e.s.ExecutionInsert(e.ctx, old, started, otherKey, otherHook, behind))
+	// A debounced execution that itself waits for the hook before it.
+	first := e.newExecution(a.ID, other.ID, t0)
+	waiting := e.newExecution(a.ID, h.ID, now.Add(30*time.Second))
+	waiting.DebounceKey, waiting.AfterExec = "k", first.ID
+	third := e.newExecution(a.ID, other.ID, t0)
+	third.AfterExec = waiting.ID
+	e.must(e.s.ExecutionInsert(e.ctx, old, started, otherKey, otherHook, behind, first, waiting, third))
 	e.equal("as read", e.get(old.ID).DebounceKey, "k")
 	if _, err := e.s.ExecutionSupersede(e.ctx, h.ID, "k", "ex_new", "n", now); err == nil {
 		e.t.Fatal("ExecutionSupersede outside a transaction did not fail")
@@ -328,7 +334,8 @@ func testSupersede(e *env) {
 		n, err = q.ExecutionSupersede(e.ctx, h.ID, "k", "ex_new", "debounced: ex_new runs instead", now)
 		return err
 	}))
-	e.equal("superseded", n, 1)
+	e.equal("superseded", n, 2)
+	e.equal("the one behind a superseded one waits for what it waited for", e.get(third.ID).WaitingFor, first.ID)
 	got := e.get(old.ID)
 	if got.Status != hook.StatusSkipped || got.Note != "debounced: ex_new runs instead" || got.FinishedAt == nil || !got.FinishedAt.Equal(now) {
 		e.t.Fatalf("superseded execution: %+v", got)
