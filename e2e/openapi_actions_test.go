@@ -13,8 +13,8 @@ func TestOpenAPIActionSchemas(t *testing.T) {
 	doc := s.do("GET", "/openapi.json", "", nil).Body
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
 	action := schemas["Action"].(map[string]any)
-	if n := len(action["oneOf"].([]any)); n != 8 {
-		t.Fatalf("Action is oneOf %d types, want 8", n)
+	if n := len(action["oneOf"].([]any)); n != 9 {
+		t.Fatalf("Action is oneOf %d types, want 9", n)
 	}
 	mapping := action["discriminator"].(map[string]any)["mapping"].(map[string]any)
 	if mapping["send_email"] != "#/components/schemas/Action_send_email" {

@@ -74,11 +74,13 @@ func (e *Executor) parse(m map[string]any, rendered bool) (time.Duration, time.T
 	ds, _ := m["duration"].(string)
 	us, _ := m["until"].(string)
 	ds, us = strings.TrimSpace(ds), strings.TrimSpace(us)
-	if (ds == "") == (us == "") {
-		if !rendered || ds != "" {
-			return 0, time.Time{}, action.Fieldf("duration", "give either duration or until (exactly one)")
-		}
+	switch {
+	case ds != "" && us != "":
+		return 0, time.Time{}, action.Fieldf("duration", "give either duration or until, not both")
+	case ds == "" && us == "" && rendered:
 		return 0, time.Time{}, action.Fieldf("until", "rendered empty: nothing to wait for")
+	case ds == "" && us == "":
+		return 0, time.Time{}, action.Fieldf("duration", "is required (or until)")
 	}
 	if ds != "" {
 		if !rendered && action.HasHole(ds) {

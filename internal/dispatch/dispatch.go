@@ -241,8 +241,21 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 	if err := d.insert(ctx, q, xs, p.now); err != nil {
 		return nil, err
 	}
-	res.Executions = xs
+	res.Executions = asInserted(xs)
 	return res, nil
+}
+
+// asInserted copies xs as they were inserted: a preclaimed execution is
+// handed to a worker once the transaction commits, and the worker changes
+// it while the caller reads the result.
+func asInserted(xs []*hook.Execution) []*hook.Execution {
+	out := make([]*hook.Execution, len(xs))
+	for i, x := range xs {
+		c := *x
+		c.Results = slices.Clone(x.Results)
+		out[i] = &c
+	}
+	return out
 }
 
 // insert queues xs behind their ordering keys and inserts them; those that

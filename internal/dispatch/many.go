@@ -52,7 +52,6 @@ func (d *Dispatcher) StoreMany(ctx context.Context, q store.Querier, plans []*Pl
 		for _, x := range p.Executions {
 			c := *x // a copy: a transaction run again starts from the plan
 			xs = append(xs, &c)
-			out[i].Executions = append(out[i].Executions, &c)
 		}
 		if p.now.After(now) {
 			now = p.now
@@ -63,6 +62,12 @@ func (d *Dispatcher) StoreMany(ctx context.Context, q store.Querier, plans []*Pl
 	}
 	if err := d.insert(ctx, q, xs, now); err != nil {
 		return nil, err
+	}
+	inserted := asInserted(xs)
+	for i, p := range plans {
+		if !out[i].Duplicate {
+			out[i].Executions, inserted = inserted[:len(p.Executions)], inserted[len(p.Executions):]
+		}
 	}
 	return out, nil
 }
