@@ -205,18 +205,19 @@ func newSlowServer(t *testing.T, ip string, delay time.Duration) *slowServer {
 // cannot reach (8), the account share keeps A to 6 of the 8 workers while B
 // has work. The latency is measured by `hookline bench --slow-tenant`.
 func TestFairness(t *testing.T) {
-	t.Run("destination cap", func(t *testing.T) {
-		t.Parallel()
-		fairness(t, 2)
-	})
-	t.Run("account share", func(t *testing.T) {
-		t.Parallel()
-		fairness(t, 8)
-	})
+	for _, c := range []struct {
+		name string
+		cap  int
+	}{{"destination cap", 2}, {"account share", 8}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			backends(t, func(t *testing.T, open func(t *testing.T) store.Store) { fairness(t, open(t), c.cap) })
+		})
+	}
 }
 
-func fairness(t *testing.T, perDestination int) {
-	s := start(t, mustSQLite(t), func(c *hookline.Config) {
+func fairness(t *testing.T, st store.Store, perDestination int) {
+	s := start(t, st, func(c *hookline.Config) {
 		c.Workers = 8
 		c.MaxPerDestination = perDestination
 	})
