@@ -3,6 +3,7 @@ package hookline
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/hookline/hookline/store"
@@ -83,7 +84,9 @@ func (e *Engine) CreateEventTypes(ctx context.Context, p Principal, ins []EventT
 	return out, nil
 }
 
-// ListEventTypes lists the hookable events visible to p (its subtree's).
+// ListEventTypes lists the hookable events visible to p: those of its
+// subtree, and those its ancestors registered (a shop may send and hook its
+// organization's events), ordered by id, then account.
 func (e *Engine) ListEventTypes(ctx context.Context, p Principal) ([]*store.EventType, error) {
 	if !Can(p.Role, PermRead) {
 		return nil, forbidden("the %s role may not do this", p.Role)
@@ -91,6 +94,15 @@ func (e *Engine) ListEventTypes(ctx context.Context, p Principal) ([]*store.Even
 	ids, err := e.Scope(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	up, err := e.accts.ancestors(ctx, e.st, p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range up {
+		if !slices.Contains(ids, a) {
+			ids = append(ids, a)
+		}
 	}
 	return e.st.EventTypeList(ctx, ids)
 }

@@ -288,3 +288,89 @@ func TestMetricsCountEveryAttempt(t *testing.T) {
 		}
 	})
 }
+
+// pages follows next_cursor through a list with limit 2 and returns the
+// items' keys in order.
+func (s *server) pages(path, key, field string) []string {
+	s.t.Helper()
+	var out []string
+	cursor := ""
+	for i := 0; i < 50; i++ {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		r := s.do("GET", path+sep+"limit=2&cursor="+cursor, key, nil)
+		if r.Status != 200 {
+			s.t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+		}
+		items := r.Body["items"].([]any)
+		if len(items) > 2 {
+			s.t.Fatalf("%s: limit=2 answered %d items", path, len(items))
+		}
+		for _, it := range items {
+			out = append(out, it.(map[string]any)[field].(string))
+		}
+		next, _ := r.Body["next_cursor"].(string)
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+	s.t.Fatalf("%s: no end of pages", path)
+	return nil
+}
+
+// TestEveryListPaginates: keys, hookable events, secrets and collections
+// honour limit and cursor like the other lists; a shop lists the hookable
+// events its organization registered (which it may send).
+func TestEveryListPaginates(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		for i := 1; i <= 4; i++ {
+			n := itoa(i)
+			s.must(201, "POST", "/api/v1/accounts/"+s.Root+"/keys", map[string]any{"name": "k" + n, "role": "user"})
+			s.must(201, "POST", "/api/v1/secrets", map[string]any{"name": "S" + n, "value": "value-" + n})
+			s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "c" + n})
+			s.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "3050" + n, "label": "e" + n})
+		}
+		if got := s.pages("/api/v1/accounts/"+s.Root+"/keys", s.Admin, "name"); len(got) != 5 { // 4 + the admin key
+			t.Errorf("keys: %v", got)
+		}
+		if got := strings.Join(s.pages("/api/v1/secrets", s.Admin, "name"), ","); got != "S1,S2,S3,S4" {
+			t.Errorf("secrets: %v", got)
+		}
+		if got := strings.Join(s.pages("/api/v1/collections", s.Admin, "name"), ","); got != "c1,c2,c3,c4" {
+			t.Errorf("collections: %v", got)
+		}
+		if got := strings.Join(s.pages("/api/v1/event-types", s.Admin, "id"), ","); got != "30501,30502,30503,30504" {
+			t.Errorf("event types: %v", got)
+		}
+		if r := s.do("GET", "/api/v1/secrets?limit=0", s.Admin, nil); r.Status != 422 {
+			t.Errorf("limit=0: %d", r.Status)
+		}
+
+		// A shop sees its organization's hookable events beside its own,
+		// and may send them.
+		shop := s.must(201, "POST", "/api/v1/accounts", map[string]any{"name": "shop", "parent_id": s.Root})
+		shopKey := s.must(201, "POST", "/api/v1/accounts/"+shop["id"].(string)+"/keys", map[string]any{"name": "shop", "role": "manager"})["key"].(string)
+		r := s.do("POST", "/api/v1/event-types", shopKey, map[string]any{"id": "70201", "label": "shop's own"})
+		if r.Status != 201 {
+			t.Fatalf("shop event type: %d %s", r.Status, r.Raw)
+		}
+		if got := strings.Join(s.pages("/api/v1/event-types", shopKey, "id"), ","); got != "30501,30502,30503,30504,70201" {
+			t.Errorf("a shop's hookable events: %v", got)
+		}
+		if r := s.do("POST", "/api/v1/events", shopKey, map[string]any{"type": "30502"}); r.Status != 202 {
+			t.Errorf("a shop sends its organization's event: %d %s", r.Status, r.Raw)
+		}
+		// The organization sees its shops' events too (its subtree).
+		if got := strings.Join(s.pages("/api/v1/event-types", s.Admin, "id"), ","); got != "30501,30502,30503,30504,70201" {
+			t.Errorf("the organization's list: %v", got)
+		}
+		// A shop cannot delete its organization's event.
+		if r := s.do("DELETE", "/api/v1/event-types/30501?account_id="+s.Root, shopKey, nil); r.Status != 404 {
+			t.Errorf("shop deletes the organization's event: %d", r.Status)
+		}
+	})
+}

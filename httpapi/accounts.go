@@ -82,11 +82,15 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p hookline.Pr
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
 	keys, err := s.e.ListKeys(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	list(w, keys, 0, func(k *hook.APIKey) string { return k.ID })
+	listPage(w, keys, pg, func(k *hook.APIKey) string { return k.ID })
 	return nil
 }
 

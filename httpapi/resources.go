@@ -26,11 +26,15 @@ func (s *Server) putSecret(w http.ResponseWriter, r *http.Request, p hookline.Pr
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
 	secs, err := s.e.ListSecrets(r.Context(), p, r.URL.Query().Get("account_id"))
 	if err != nil {
 		return err
 	}
-	list(w, secs, 0, func(s *hook.Secret) string { return s.Name })
+	listPage(w, secs, pg, func(s *hook.Secret) string { return s.Name })
 	return nil
 }
 
@@ -82,11 +86,18 @@ func trimmed(b []byte) []byte {
 }
 
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
 	ts, err := s.e.ListEventTypes(r.Context(), p)
 	if err != nil {
 		return err
 	}
-	list(w, ts, 0, func(t *store.EventType) string { return t.ID })
+	// Listed by id, then account (one id may be registered by an
+	// organization and by a shop); ids are five digits, so the key sorts
+	// the same way.
+	listPage(w, ts, pg, func(t *store.EventType) string { return t.ID + ":" + t.AccountID })
 	return nil
 }
 
@@ -116,11 +127,15 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p hook
 }
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
 	cs, err := s.e.ListCollections(r.Context(), p, r.URL.Query().Get("account_id"))
 	if err != nil {
 		return err
 	}
-	list(w, cs, 0, func(c *store.Collection) string { return c.Name })
+	listPage(w, cs, pg, func(c *store.Collection) string { return c.Name })
 	return nil
 }
 

@@ -23,7 +23,7 @@ func (s *Server) apiRoutes() []route {
 		{"PATCH", "/api/v1/accounts/{id}", s.updateAccount, "Rename an account", "accounts", "AccountInput", 200, "Account", nil},
 		{"DELETE", "/api/v1/accounts/{id}", s.deleteAccount, "Delete an account and all it owns", "accounts", "", 204, "", nil},
 		{"POST", "/api/v1/accounts/{id}/keys", s.createKey, "Create an API key (the key is shown once)", "keys", "KeyInput", 201, "KeyCreated", nil},
-		{"GET", "/api/v1/accounts/{id}/keys", s.listKeys, "List an account's API keys", "keys", "", 200, "KeyList", nil},
+		{"GET", "/api/v1/accounts/{id}/keys", s.listKeys, "List an account's API keys", "keys", "", 200, "KeyList", page},
 		{"DELETE", "/api/v1/keys/{id}", s.deleteKey, "Revoke an API key", "keys", "", 204, "", nil},
 		{"GET", "/api/v1/accounts/{id}/signing-secret", s.getSigningSecret, "Get the outbound signing secret", "accounts", "", 200, "SigningSecret", nil},
 		{"POST", "/api/v1/accounts/{id}/signing-secret/rotate", s.rotateSigningSecret, "Rotate the signing secret (the old one signs for 24 h more)", "accounts", "", 200, "SigningSecret", nil},
@@ -51,16 +51,16 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/export", s.export, "The account's hooks, hookable events and collections as documents for apply (format=json: {documents}; format=yaml: a YAML file)", "hooks", "", 200, "ApplyRequest", []string{"account_id", "hook_id", "format"}},
 
 		{"POST", "/api/v1/event-types", s.createEventTypes, "Register hookable events (one object or an array)", "events", "EventType", 201, "EventType", nil},
-		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events", "events", "", 200, "EventTypeList", nil},
+		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events (a shop's include those its organization registered)", "events", "", 200, "EventTypeList", page},
 		{"DELETE", "/api/v1/event-types/{id}", s.deleteEventType, "Remove a hookable event", "events", "", 204, "", []string{"account_id"}},
 		{"POST", "/api/v1/events", s.postEvents, "Send events (one object or an array); idempotency_key dedups", "events", "EventInput", 202, "EventIDs", nil},
 
 		{"POST", "/api/v1/secrets", s.putSecret, "Store a secret (write-only; use as {{secret.NAME}})", "secrets", "SecretInput", 201, "Secret", nil},
-		{"GET", "/api/v1/secrets", s.listSecrets, "List secret names", "secrets", "", 200, "SecretList", []string{"account_id"}},
+		{"GET", "/api/v1/secrets", s.listSecrets, "List secret names", "secrets", "", 200, "SecretList", append([]string{"account_id"}, page...)},
 		{"DELETE", "/api/v1/secrets/{name}", s.deleteSecret, "Delete a secret", "secrets", "", 204, "", []string{"account_id"}},
 
 		{"POST", "/api/v1/collections", s.createCollection, "Create a collection", "records", "CollectionInput", 201, "Collection", nil},
-		{"GET", "/api/v1/collections", s.listCollections, "List collections", "records", "", 200, "CollectionList", []string{"account_id"}},
+		{"GET", "/api/v1/collections", s.listCollections, "List collections", "records", "", 200, "CollectionList", append([]string{"account_id"}, page...)},
 		{"GET", "/api/v1/collections/{name}", s.getCollection, "Get a collection", "records", "", 200, "Collection", []string{"account_id"}},
 		{"DELETE", "/api/v1/collections/{name}", s.deleteCollection, "Delete a collection and its records", "records", "", 204, "", []string{"account_id"}},
 		{"POST", "/api/v1/collections/{name}/records", s.createRecord, "Create a record (emits records.create)", "records", "Record", 201, "Record", []string{"account_id"}},

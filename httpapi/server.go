@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -220,6 +222,23 @@ func list[T any](w http.ResponseWriter, items []T, limit int, idOf func(T) strin
 		items = []T{}
 	}
 	writeJSON(w, 200, map[string]any{"items": items, "next_cursor": next})
+}
+
+// listPage writes one page of a whole list sorted by key (ascending): the
+// small per-account lists (keys, secrets, collections, hookable events) are
+// read whole and cut here, with the same limit and cursor as every list.
+// next_cursor is set only when more items follow.
+func listPage[T any](w http.ResponseWriter, items []T, pg store.Page, key func(T) string) {
+	// Byte order, whatever the database's collation sorted by.
+	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	if pg.Cursor != "" {
+		items = items[sort.Search(len(items), func(i int) bool { return key(items[i]) > pg.Cursor }):]
+	}
+	limit := 0 // no next page
+	if len(items) > pg.Limit {
+		items, limit = items[:pg.Limit], pg.Limit
+	}
+	list(w, items, limit, key)
 }
 
 func boolParam(r *http.Request, name string) (*bool, error) {
