@@ -173,6 +173,57 @@ func (e *Engine) insertKey(ctx context.Context, accountID, name, role, secret st
 type AccountInput struct {
 	Name     *string `json:"name"`
 	ParentID *string `json:"parent_id"`
+	// Limits sets the account's own limits (events_per_second, max_hooks)
+	// like a JSON merge patch: a field given a value sets it, a field given
+	// null returns it to the install's default, a field left out stays.
+	// Only an admin of a parent account may set them (an operator sets a
+	// tenant's plan; a tenant cannot raise its own).
+	Limits map[string]any `json:"limits"`
+}
+
+// applyLimits checks a limits patch and applies it to l.
+func applyLimits(l *hook.Limits, patch map[string]any) error {
+	for k, v := range patch {
+		field := "limits." + k
+		switch k {
+		case "events_per_second":
+			if v == nil {
+				l.EventsPerSecond = nil
+				continue
+			}
+			f, ok := number(v)
+			if !ok || f <= 0 || f > 1e9 {
+				return invalid(field, "must be a number of events per second above 0, or null for the default")
+			}
+			l.EventsPerSecond = &f
+		case "max_hooks":
+			if v == nil {
+				l.MaxHooks = nil
+				continue
+			}
+			f, ok := number(v)
+			if !ok || f < 0 || f > 1e6 || f != float64(int(f)) {
+				return invalid(field, "must be a whole number of hooks from 0, or null for the default")
+			}
+			n := int(f)
+			l.MaxHooks = &n
+		default:
+			return invalid(field, "is not a limit: events_per_second or max_hooks")
+		}
+	}
+	return nil
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
 }
 
 // CreateAccount creates an account below p's (or below parent_id, which must
@@ -197,6 +248,10 @@ func (e *Engine) CreateAccount(ctx context.Context, p Principal, in AccountInput
 	}
 	now := e.now().UTC()
 	a := &hook.Account{ID: e.ids.next(prefixAccount, now), ParentID: parent, Name: name, CreatedAt: now, UpdatedAt: now, SigningSecret: stdwebhooks.NewSecret()}
+	// The creator is an admin of the new account's parent: it may set limits.
+	if err := applyLimits(&a.Limits, in.Limits); err != nil {
+		return nil, err
+	}
 	if err := e.accountWrite(ctx, func(q store.Querier) error { return q.AccountInsert(ctx, a) }); err != nil {
 		return nil, err
 	}
@@ -232,10 +287,14 @@ func (e *Engine) ListAccounts(ctx context.Context, p Principal, page store.Page)
 	return e.st.AccountList(ctx, store.AccountFilter{IDs: ids, Page: page})
 }
 
-// UpdateAccount renames an account.
+// UpdateAccount renames an account or, for an admin of a parent account,
+// sets its limits.
 func (e *Engine) UpdateAccount(ctx context.Context, p Principal, id string, in AccountInput) (*hook.Account, error) {
 	if err := e.authorize(ctx, p, id, PermAdmin); err != nil {
 		return nil, err
+	}
+	if in.Limits != nil && id == p.AccountID {
+		return nil, &Error{Kind: KindForbidden, Field: "limits", Msg: "an account's limits are set by an admin of a parent account"}
 	}
 	a, err := e.st.AccountGet(ctx, id)
 	if err != nil {
@@ -250,6 +309,9 @@ func (e *Engine) UpdateAccount(ctx context.Context, p Principal, id string, in A
 			return nil, invalid("name", "is required (1 to 200 characters)")
 		}
 		a.Name = name
+	}
+	if err := applyLimits(&a.Limits, in.Limits); err != nil {
+		return nil, err
 	}
 	a.UpdatedAt = e.now().UTC()
 	return a, e.accountWrite(ctx, func(q store.Querier) error { return q.AccountUpdate(ctx, a) })

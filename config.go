@@ -54,7 +54,8 @@ type Config struct {
 	// Default 200ms.
 	ScheduleInterval time.Duration
 
-	// MaxHooksPerAccount bounds hooks per account. Default 50.
+	// MaxHooksPerAccount bounds hooks per account unless the account has
+	// its own limit. Default 50.
 	MaxHooksPerAccount int
 	// MaxActionsPerHook bounds actions per hook. Default 20.
 	MaxActionsPerHook int
@@ -63,7 +64,8 @@ type Config struct {
 	// MaxEventBytes bounds an event's encoded data. Default 256 KiB.
 	MaxEventBytes int
 	// EventsPerSecond bounds events per second per account (a token bucket
-	// with one second of burst). Default 1000; negative disables.
+	// with one second of burst, on each node), unless the account has its
+	// own limit. Default 0: no limit (negative: no limit either).
 	EventsPerSecond float64
 	// Retention is how long finished executions are kept. Default 720h (30 days).
 	Retention time.Duration
@@ -159,9 +161,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = 256 << 10
-	}
-	if c.EventsPerSecond == 0 {
-		c.EventsPerSecond = 1000
 	}
 	if c.Retention == 0 {
 		c.Retention = 720 * time.Hour

@@ -124,8 +124,8 @@ func (e *Engine) prepare(ctx context.Context, ev *hook.Event, limit bool) error 
 		return &Error{Kind: KindTooLarge, Field: "data", Msg: "event data is larger than " + itoa(e.cfg.MaxEventBytes) + " bytes"}
 	}
 	if limit {
-		if wait, ok := e.limiter.allow(ev.AccountID, e.now()); !ok {
-			return &Error{Kind: KindRateLimit, Msg: "too many events for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+		if err := e.allowEvent(ctx, ev.AccountID); err != nil {
+			return err
 		}
 	}
 	if ev.OccurredAt.IsZero() {

@@ -95,7 +95,7 @@ func (e *Engine) ListEventTypes(ctx context.Context, p Principal) ([]*store.Even
 	if err != nil {
 		return nil, err
 	}
-	up, err := e.accts.ancestors(ctx, e.st, p.AccountID)
+	up, err := e.accts.Ancestors(ctx, e.st, p.AccountID)
 	if err != nil {
 		return nil, err
 	}

@@ -110,8 +110,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		schemas:     newSchemaCache(),
 		keys:        newKeyCache(),
 		aead:        aead,
-		limiter:     newRateLimiter(cfg.EventsPerSecond),
-		sdkLimiter:  newRateLimiter(SDKKeyRate),
+		limiter:     newRateLimiter(),
+		sdkLimiter:  newRateLimiter(),
 		waiters:     newWaiters(),
 		Metrics:     newMetrics(cfg.Store),
 	}

@@ -95,8 +95,15 @@ func (e *Engine) CreateHook(ctx context.Context, p Principal, in *hook.Hook) (*h
 		if err != nil {
 			return err
 		}
-		if n >= e.cfg.MaxHooksPerAccount {
-			return limitReached("an account may have at most %d hooks (HOOKLINE_MAX_HOOKS_PER_ACCOUNT)", e.cfg.MaxHooksPerAccount)
+		acc, err := q.AccountGet(ctx, h.AccountID)
+		if err != nil {
+			return err
+		}
+		if max := e.maxHooks(acc); n >= max {
+			if acc.Limits.MaxHooks != nil {
+				return limitReached("this account may have at most %d hooks (its limits.max_hooks)", max)
+			}
+			return limitReached("an account may have at most %d hooks (HOOKLINE_MAX_HOOKS_PER_ACCOUNT)", max)
 		}
 		return e.insertHook(ctx, q, p, h, "")
 	})

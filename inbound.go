@@ -91,8 +91,8 @@ func (e *Engine) Inbound(ctx context.Context, in *InboundRequest) (*InboundResul
 			return nil, &Error{Kind: KindUnauthed, Msg: "invalid signature: " + err.Error()}
 		}
 	}
-	if wait, ok := e.limiter.allow(in.AccountID, e.now()); !ok {
-		return nil, &Error{Kind: KindRateLimit, Msg: "too many calls for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+	if err := e.allowEvent(ctx, in.AccountID); err != nil {
+		return nil, err
 	}
 	headers := map[string]any{}
 	for k, v := range in.Header {

@@ -1,46 +1,83 @@
 package hookline
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/store"
 )
 
-// rateLimiter is a token bucket per account: rate tokens per second with one
-// second of burst.
+// rateLimiter is a token bucket per key (an account, an SDK key): rate
+// tokens per second with one second of burst. Each node keeps its own
+// buckets (see Engine.allowEvent for how nodes combine).
 type rateLimiter struct {
-	rate float64
-	mu   sync.Mutex
-	b    map[string]*bucket
+	mu sync.Mutex
+	b  map[string]*bucket
 }
 
 type bucket struct {
+	rate   float64
 	tokens float64
 	last   time.Time
 }
 
-func newRateLimiter(rate float64) *rateLimiter {
-	return &rateLimiter{rate: rate, b: map[string]*bucket{}}
+func newRateLimiter() *rateLimiter {
+	return &rateLimiter{b: map[string]*bucket{}}
 }
 
-// allow takes a token for account; when none is left it says how long until one is.
-func (l *rateLimiter) allow(account string, now time.Time) (time.Duration, bool) {
-	if l.rate <= 0 {
+// allow takes a token of key's bucket of rate per second (rate <= 0: no
+// limit); when none is left it says how long until one is.
+func (l *rateLimiter) allow(key string, rate float64, now time.Time) (time.Duration, bool) {
+	if rate <= 0 {
 		return 0, true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	bk := l.b[account]
-	if bk == nil {
-		bk = &bucket{tokens: l.rate, last: now}
-		l.b[account] = bk
+	bk := l.b[key]
+	if bk == nil || bk.rate != rate { // new, or its limit changed
+		bk = &bucket{rate: rate, tokens: rate, last: now}
+		l.b[key] = bk
 	}
-	bk.tokens = min(l.rate, bk.tokens+now.Sub(bk.last).Seconds()*l.rate)
+	bk.tokens = min(rate, bk.tokens+now.Sub(bk.last).Seconds()*rate)
 	bk.last = now
 	if bk.tokens < 1 {
-		return time.Duration((1 - bk.tokens) / l.rate * float64(time.Second)), false
+		return time.Duration((1 - bk.tokens) / rate * float64(time.Second)), false
 	}
 	bk.tokens--
 	return 0, true
+}
+
+// allowEvent takes one event of an account's rate: its own
+// events_per_second when an admin of a parent account set one, else
+// Config.EventsPerSecond (default: no limit). Each node counts the events
+// it accepts itself, so that no event pays a database round trip: with n
+// nodes sharing the traffic an account may reach n times its rate in
+// total (the README says so). The limit itself is the same on every node:
+// an account change is announced to all of them.
+func (e *Engine) allowEvent(ctx context.Context, accountID string) error {
+	rate := e.cfg.EventsPerSecond
+	acc, err := e.accts.Get(ctx, e.st, accountID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if acc != nil && acc.Limits.EventsPerSecond != nil {
+		rate = *acc.Limits.EventsPerSecond
+	}
+	if wait, ok := e.limiter.allow(accountID, rate, e.now()); !ok {
+		return &Error{Kind: KindRateLimit, Msg: "too many events for this account; slow down", RetryAfter: int(wait.Seconds()) + 1}
+	}
+	return nil
+}
+
+// maxHooks is the most hooks account may own.
+func (e *Engine) maxHooks(acc *hook.Account) int {
+	if acc != nil && acc.Limits.MaxHooks != nil {
+		return *acc.Limits.MaxHooks
+	}
+	return e.cfg.MaxHooksPerAccount
 }
 
 // waiters lets callers wait for an execution to finish on this node; across
@@ -94,7 +131,7 @@ func (e *Engine) AllowSDK(p Principal) error {
 	if !Can(p.Role, PermSDK) {
 		return forbidden("the %s role may not send SDK events", p.Role)
 	}
-	if wait, ok := e.sdkLimiter.allow(p.KeyID, e.now()); !ok {
+	if wait, ok := e.sdkLimiter.allow(p.KeyID, SDKKeyRate, e.now()); !ok {
 		return &Error{Kind: KindRateLimit, Msg: "too many SDK events for this key; slow down", RetryAfter: int(wait.Seconds()) + 1}
 	}
 	return nil

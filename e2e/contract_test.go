@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/hook"
 	"reflect"
 	"strconv"
@@ -373,4 +374,143 @@ func TestEveryListPaginates(t *testing.T) {
 			t.Errorf("shop deletes the organization's event: %d", r.Status)
 		}
 	})
+}
+
+// batchOf is an array of n events of type typ.
+func batchOf(typ string, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"type": typ, "data": map[string]any{"i": i}}
+	}
+	return out
+}
+
+// TestNoEventRateLimitByDefault: with the default configuration an account
+// is not capped (the former default of 1,000 events/s answered 429 past a
+// second's burst). The clock stands still, so no token would come back.
+func TestNoEventRateLimitByDefault(t *testing.T) {
+	frozen := time.Now()
+	s := start(t, mustSQLite(t), func(c *hookline.Config) { c.Now = func() time.Time { return frozen } })
+	s.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70201", "label": "Sync"})
+	for i := 0; i < 12; i++ { // 1,200 events in the same instant
+		if r := s.do("POST", "/api/v1/events", s.Admin, batchOf("70201", 100)); r.Status != 202 {
+			t.Fatalf("batch %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+}
+
+// TestAccountLimits: an admin of a parent account sets a shop's
+// events_per_second and max_hooks with PATCH /accounts/{id}; the account
+// shows them; the shop's own admin cannot change them; bad values are 422
+// and change nothing; null returns to the default.
+func TestAccountLimits(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		frozen := time.Now()
+		s := start(t, open(t), func(c *hookline.Config) { c.Now = func() time.Time { return frozen } })
+		s.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70201", "label": "Sync"})
+		shop := s.must(201, "POST", "/api/v1/accounts", map[string]any{"name": "shop"})
+		shopID := shop["id"].(string)
+		lim := shop["limits"].(map[string]any)
+		if _, ok := lim["events_per_second"]; !ok || lim["events_per_second"] != nil || lim["max_hooks"] != nil {
+			t.Errorf("a new account's limits: %v, want both null", lim)
+		}
+		shopAdmin := s.must(201, "POST", "/api/v1/accounts/"+shopID+"/keys", map[string]any{"name": "a", "role": "admin"})["key"].(string)
+
+		got := s.must(200, "PATCH", "/api/v1/accounts/"+shopID, map[string]any{"limits": map[string]any{"events_per_second": 5, "max_hooks": 1}})
+		if l := got["limits"].(map[string]any); l["events_per_second"] != float64(5) || l["max_hooks"] != float64(1) {
+			t.Errorf("limits after PATCH: %v", l)
+		}
+		if l := s.must(200, "GET", "/api/v1/accounts/"+shopID, nil)["limits"].(map[string]any); l["events_per_second"] != float64(5) {
+			t.Errorf("GET shows limits: %v", l)
+		}
+		// The shop's own admin sees them but cannot raise them.
+		if r := s.do("GET", "/api/v1/accounts/"+shopID, shopAdmin, nil); r.Status != 200 || r.Body["limits"].(map[string]any)["max_hooks"] != float64(1) {
+			t.Errorf("shop admin reads its limits: %d %s", r.Status, r.Raw)
+		}
+		if r := s.do("PATCH", "/api/v1/accounts/"+shopID, shopAdmin, map[string]any{"limits": map[string]any{"max_hooks": 1000}}); r.Status != 403 {
+			t.Errorf("shop admin raises its own limit: %d %s", r.Status, r.Raw)
+		}
+		if r := s.do("PATCH", "/api/v1/accounts/"+s.Root, s.Admin, map[string]any{"limits": map[string]any{"max_hooks": 1}}); r.Status != 403 {
+			t.Errorf("the root admin sets its own account's limits: %d", r.Status)
+		}
+		for body, field := range map[string]string{
+			`{"limits":{"events_per_second":0}}`:    "limits.events_per_second",
+			`{"limits":{"events_per_second":"10"}}`: "limits.events_per_second",
+			`{"limits":{"max_hooks":1.5}}`:          "limits.max_hooks",
+			`{"limits":{"max_hooks":-1}}`:           "limits.max_hooks",
+			`{"limits":{"hooks":3}}`:                "limits.hooks",
+			`{"name":"x","limits":{"hooks":3}}`:     "limits.hooks",
+		} {
+			r := s.do("PATCH", "/api/v1/accounts/"+shopID, s.Admin, body)
+			if r.Status != 422 || r.Body["error"].(map[string]any)["field"] != field {
+				t.Errorf("%s: %d %s, want 422 naming %s", body, r.Status, r.Raw, field)
+			}
+		}
+		if a := s.must(200, "GET", "/api/v1/accounts/"+shopID, nil); a["name"] != "shop" || a["limits"].(map[string]any)["max_hooks"] != float64(1) {
+			t.Errorf("a refused PATCH changed the account: %v", a)
+		}
+
+		// events_per_second: a burst of one second, then 429 with Retry-After.
+		if r := s.do("POST", "/api/v1/events", shopAdmin, batchOf("70201", 5)); r.Status != 202 {
+			t.Fatalf("5 events: %d %s", r.Status, r.Raw)
+		}
+		r := s.do("POST", "/api/v1/events", shopAdmin, batchOf("70201", 1))
+		if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+			t.Errorf("6th event: %d Retry-After=%q", r.Status, r.Header.Get("Retry-After"))
+		}
+		// The organization itself is not limited (no default limit).
+		if r := s.do("POST", "/api/v1/events", s.Admin, batchOf("70201", 100)); r.Status != 202 {
+			t.Errorf("root events: %d", r.Status)
+		}
+		// max_hooks.
+		h := manualHook("one", post("p", "https://hooks.example.com/x", nil, nil))
+		h["account_id"] = shopID
+		s.must(201, "POST", "/api/v1/hooks", h)
+		r = s.do("POST", "/api/v1/hooks", s.Admin, h)
+		if r.Status != 409 || r.Body["error"].(map[string]any)["code"] != "limit_reached" || !strings.Contains(string(r.Raw), "max_hooks") {
+			t.Errorf("2nd hook past max_hooks 1: %d %s", r.Status, r.Raw)
+		}
+		// null returns to the defaults: no rate limit, 50 hooks.
+		got = s.must(200, "PATCH", "/api/v1/accounts/"+shopID, map[string]any{"limits": map[string]any{"events_per_second": nil, "max_hooks": nil}})
+		if l := got["limits"].(map[string]any); l["events_per_second"] != nil || l["max_hooks"] != nil {
+			t.Errorf("limits after null: %v", l)
+		}
+		s.must(201, "POST", "/api/v1/hooks", h)
+		if r := s.do("POST", "/api/v1/events", shopAdmin, batchOf("70201", 100)); r.Status != 202 {
+			t.Errorf("events after the limit was removed: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestAccountLimitsOnEveryNode: limits set through one node hold on another
+// node of the same PostgreSQL database at once.
+func TestAccountLimitsOnEveryNode(t *testing.T) {
+	url := pgURL(t)
+	a := start(t, openPG(t, url))
+	b := start(t, openPG(t, url)) // a second node on the same database
+	b.Admin, b.Root = a.Admin, a.Root
+	a.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70201", "label": "Sync"})
+	shopID := a.must(201, "POST", "/api/v1/accounts", map[string]any{"name": "shop"})["id"].(string)
+	shopKey := a.must(201, "POST", "/api/v1/accounts/"+shopID+"/keys", map[string]any{"name": "k", "role": "admin"})["key"].(string)
+	// Node b has the account cached without limits.
+	if r := b.do("POST", "/api/v1/events", shopKey, batchOf("70201", 20)); r.Status != 202 {
+		t.Fatalf("before: %d %s", r.Status, r.Raw)
+	}
+	a.must(200, "PATCH", "/api/v1/accounts/"+shopID, map[string]any{"limits": map[string]any{"events_per_second": 10, "max_hooks": 0}})
+	h := manualHook("one", post("p", "https://hooks.example.com/x", nil, nil))
+	h["account_id"] = shopID
+	if r := b.do("POST", "/api/v1/hooks", b.Admin, h); r.Status != 409 {
+		t.Errorf("max_hooks 0 on the other node: %d %s", r.Status, r.Raw)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := b.do("POST", "/api/v1/events", shopKey, batchOf("70201", 20)) // more than a second's burst of 10
+		if r.Status == 429 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node b still accepts 20 events at once 5 s after the limit of 10/s was set on node a: %d", r.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

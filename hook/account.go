@@ -22,12 +22,24 @@ type Account struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Limits are the account's own limits, set by an admin of a parent
+	// account; a nil field means the install's default.
+	Limits Limits `json:"limits"`
 
 	// SigningSecret signs outbound webhooks (whsec_…). PrevSigningSecret keeps
 	// signing until PrevSecretExpiresAt after a rotation.
 	SigningSecret       string     `json:"-"`
 	PrevSigningSecret   string     `json:"-"`
 	PrevSecretExpiresAt *time.Time `json:"-"`
+}
+
+// Limits bound what one account may do (SPEC §7). A nil field takes the
+// install's default (--events-per-second, --max-hooks-per-account).
+type Limits struct {
+	// EventsPerSecond bounds the events the account sends, per second.
+	EventsPerSecond *float64 `json:"events_per_second"`
+	// MaxHooks bounds the hooks the account owns.
+	MaxHooks *int `json:"max_hooks"`
 }
 
 // APIKey is a bearer token bound to one account and one role. Only the hash of

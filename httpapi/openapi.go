@@ -124,11 +124,18 @@ func schemas(descs []action.Description) obj {
 		"case":   obj{"description": "0-based index of the case taken; null for the action's own config"},
 	})
 	out := obj{
-		"Error":        object(obj{"error": object(obj{"code": str(), "message": str(), "field": str()}, "code", "message")}, "error"),
-		"Account":      object(obj{"id": str(), "parent_id": str(), "name": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}),
-		"AccountInput": object(obj{"name": str(), "parent_id": str()}),
-		"AccountList":  listOf("Account"),
-		"KeyInput":     object(obj{"name": str(), "role": enum("admin", "manager", "user", "agent", "system", "publishable"), "allowed_origins": arr(str())}, "name", "role"),
+		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "field": str()}, "code", "message")}, "error"),
+		"Account": object(obj{"id": str(), "parent_id": str(), "name": str(), "created_at": strf("date-time"), "updated_at": strf("date-time"),
+			"limits": object(obj{
+				"events_per_second": obj{"type": "number", "nullable": true, "description": "events per second (on each node); null: the install's --events-per-second (default: no limit)"},
+				"max_hooks":         obj{"type": "integer", "nullable": true, "description": "hooks the account may own; null: the install's --max-hooks-per-account"},
+			}, "events_per_second", "max_hooks")}, "id", "name", "limits"),
+		"AccountInput": object(obj{"name": str(), "parent_id": str(), "limits": object(obj{
+			"events_per_second": obj{"type": "number", "nullable": true, "exclusiveMinimum": true, "minimum": 0},
+			"max_hooks":         obj{"type": "integer", "nullable": true, "minimum": 0},
+		})}),
+		"AccountList": listOf("Account"),
+		"KeyInput":    object(obj{"name": str(), "role": enum("admin", "manager", "user", "agent", "system", "publishable"), "allowed_origins": arr(str())}, "name", "role"),
 		"Key": object(obj{"id": str(), "account_id": str(), "name": str(), "role": str(), "prefix": str(),
 			"allowed_origins": arr(str()), "created_at": strf("date-time"),
 			"last_used_at": obj{"type": "string", "format": "date-time", "description": "when the key last authenticated a request, to the minute; absent until then"}}),

@@ -20,7 +20,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/accounts", s.createAccount, "Create a child account", "accounts", "AccountInput", 201, "Account", nil},
 		{"GET", "/api/v1/accounts", s.listAccounts, "List the accounts of your subtree", "accounts", "", 200, "AccountList", page},
 		{"GET", "/api/v1/accounts/{id}", s.getAccount, "Get an account", "accounts", "", 200, "Account", nil},
-		{"PATCH", "/api/v1/accounts/{id}", s.updateAccount, "Rename an account", "accounts", "AccountInput", 200, "Account", nil},
+		{"PATCH", "/api/v1/accounts/{id}", s.updateAccount, "Rename an account; an admin of a parent account also sets its limits", "accounts", "AccountInput", 200, "Account", nil},
 		{"DELETE", "/api/v1/accounts/{id}", s.deleteAccount, "Delete an account and all it owns", "accounts", "", 204, "", nil},
 		{"POST", "/api/v1/accounts/{id}/keys", s.createKey, "Create an API key (the key is shown once)", "keys", "KeyInput", 201, "KeyCreated", nil},
 		{"GET", "/api/v1/accounts/{id}/keys", s.listKeys, "List an account's API keys", "keys", "", 200, "KeyList", page},

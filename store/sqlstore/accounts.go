@@ -29,7 +29,7 @@ func (q *Q) MetaSet(ctx context.Context, key, value string) error {
 }
 
 var accountCols = []string{"id", "parent_id", "name", "signing_secret", "prev_signing_secret",
-	"prev_secret_expires_at", "created_at", "updated_at"}
+	"prev_secret_expires_at", "created_at", "updated_at", "events_per_second", "max_hooks"}
 
 var accountSelect = "SELECT " + cols("", accountCols) + " FROM accounts"
 
@@ -40,9 +40,18 @@ func scanAccount(r rowScanner) (*hook.Account, error) {
 		prevExp            sql.NullInt64
 		created, updated   int64
 		secret, prevSecret string
+		rate               sql.NullFloat64
+		maxHooks           sql.NullInt64
 	)
-	if err := r.Scan(&a.ID, &parent, &a.Name, &secret, &prevSecret, &prevExp, &created, &updated); err != nil {
+	if err := r.Scan(&a.ID, &parent, &a.Name, &secret, &prevSecret, &prevExp, &created, &updated, &rate, &maxHooks); err != nil {
 		return nil, err
+	}
+	if rate.Valid {
+		a.Limits.EventsPerSecond = &rate.Float64
+	}
+	if maxHooks.Valid {
+		n := int(maxHooks.Int64)
+		a.Limits.MaxHooks = &n
 	}
 	a.ParentID = parent.String
 	a.SigningSecret, a.PrevSigningSecret = secret, prevSecret
@@ -54,9 +63,10 @@ func scanAccount(r rowScanner) (*hook.Account, error) {
 // AccountInsert implements store.Querier.
 func (q *Q) AccountInsert(ctx context.Context, a *hook.Account) error {
 	return q.write1(ctx, func(q *Q) error {
-		_, err := q.exec(ctx, `INSERT INTO accounts (`+cols("", accountCols)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		rate, maxHooks := limitValues(a.Limits)
+		_, err := q.exec(ctx, `INSERT INTO accounts (`+cols("", accountCols)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, nullStr(a.ParentID), a.Name, a.SigningSecret, a.PrevSigningSecret,
-			usPtr(a.PrevSecretExpiresAt), us(a.CreatedAt), us(a.UpdatedAt))
+			usPtr(a.PrevSecretExpiresAt), us(a.CreatedAt), us(a.UpdatedAt), rate, maxHooks)
 		return q.fail("insert account "+a.ID, err)
 	})
 }
@@ -84,12 +94,26 @@ func (q *Q) AccountList(ctx context.Context, f store.AccountFilter) ([]*hook.Acc
 // AccountUpdate implements store.Querier.
 func (q *Q) AccountUpdate(ctx context.Context, a *hook.Account) error {
 	return q.write1(ctx, func(q *Q) error {
+		rate, maxHooks := limitValues(a.Limits)
 		return q.execOne(ctx, "update account "+a.ID, `UPDATE accounts SET parent_id = ?, name = ?,
-			signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ?
+			signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ?,
+			events_per_second = ?, max_hooks = ?
 			WHERE id = ?`,
 			nullStr(a.ParentID), a.Name, a.SigningSecret, a.PrevSigningSecret,
-			usPtr(a.PrevSecretExpiresAt), us(a.UpdatedAt), a.ID)
+			usPtr(a.PrevSecretExpiresAt), us(a.UpdatedAt), rate, maxHooks, a.ID)
 	})
+}
+
+func limitValues(l hook.Limits) (sql.NullFloat64, sql.NullInt64) {
+	var rate sql.NullFloat64
+	var maxHooks sql.NullInt64
+	if l.EventsPerSecond != nil {
+		rate = sql.NullFloat64{Float64: *l.EventsPerSecond, Valid: true}
+	}
+	if l.MaxHooks != nil {
+		maxHooks = sql.NullInt64{Int64: int64(*l.MaxHooks), Valid: true}
+	}
+	return rate, maxHooks
 }
 
 // AccountDelete implements store.Querier. Foreign keys cascade to

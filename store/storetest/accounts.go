@@ -42,10 +42,16 @@ func testAccounts(e *env) {
 	shop.Name, shop.ParentID, shop.SigningSecret = "Renamed", "", "whsec_x"
 	shop.PrevSigningSecret, shop.PrevSecretExpiresAt = "whsec_y", ptr(t0.Add(time.Hour))
 	shop.UpdatedAt = t0.Add(time.Hour)
+	shop.Limits = hook.Limits{EventsPerSecond: ptr(12.5), MaxHooks: ptr(7)}
 	e.must(e.s.AccountUpdate(e.ctx, shop))
 	got, err = e.s.AccountGet(e.ctx, shop.ID)
 	e.must(err)
 	e.equal("updated account", got, shop)
+	shop.Limits = hook.Limits{MaxHooks: ptr(0)} // 0 is a limit, nil is none
+	e.must(e.s.AccountUpdate(e.ctx, shop))
+	got, err = e.s.AccountGet(e.ctx, shop.ID)
+	e.must(err)
+	e.equal("account limits", got.Limits, shop.Limits)
 	e.isErr(e.s.AccountUpdate(e.ctx, &hook.Account{ID: "acc_missing", Name: "x"}), store.ErrNotFound)
 
 	n, err := e.s.AccountCount(e.ctx)
