@@ -70,6 +70,7 @@ type Engine struct {
 	sdkLimiter *rateLimiter
 	waiters    *waiters
 	probe      probeCache // Ready's last probe, for StorageError
+	runs       *runTally
 	Metrics    *Metrics
 
 	queue  *queue.Queue
@@ -113,6 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		limiter:     newRateLimiter(),
 		sdkLimiter:  newRateLimiter(),
 		waiters:     newWaiters(),
+		runs:        newRunTally(),
 		Metrics:     newMetrics(cfg.Store),
 	}
 	if err := e.st.Migrate(ctx); err != nil {
@@ -264,8 +266,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.bg.Add(1)
 		go e.runQueueHandler(ctx, qh)
 	}
-	e.bg.Add(1)
+	e.bg.Add(2)
 	go e.pruneLoop(ctx)
+	go e.runCountLoop(ctx)
 	e.started = true
 	return nil
 }
@@ -317,6 +320,7 @@ func (e *Engine) pruneLoop(ctx context.Context) {
 func (e *Engine) executionSaved(x *hook.Execution) {
 	e.Metrics.observe(x, e.now())
 	if x.Done() {
+		e.countRun(x)
 		e.waiters.done(x.ID)
 	}
 	if x.Status == hook.StatusPending {

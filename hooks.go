@@ -120,7 +120,7 @@ func (e *Engine) prepareNew(ctx context.Context, h *hook.Hook, known map[string]
 	now := e.now().UTC()
 	h.ID = e.ids.next(prefixHook, now)
 	h.CreatedAt, h.UpdatedAt = now, now
-	h.RunCount, h.LastRunAt = 0, nil
+	h.RunCount, h.LastRunAt, h.Runs, h.LastRun = 0, nil, 0, nil
 	normalizeHook(h)
 	if err := e.validateHookWith(ctx, h, known); err != nil {
 		return err
@@ -222,6 +222,7 @@ func (e *Engine) ReplaceHook(ctx context.Context, p Principal, id string, in *ho
 	}
 	h := in.Clone()
 	h.ID, h.CreatedAt, h.RunCount, h.LastRunAt = old.ID, old.CreatedAt, old.RunCount, old.LastRunAt
+	h.Runs, h.LastRun = old.Runs, old.LastRun
 	if h.AccountID == "" {
 		h.AccountID = old.AccountID
 	}
@@ -240,7 +241,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 	if err := e.authorize(ctx, p, old.AccountID, RoleManage); err != nil {
 		return nil, err
 	}
-	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "next_run_at", "next_runs", "schedule_description"} {
+	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "last_run_at", "next_run_at", "next_runs", "schedule_description"} {
 		delete(patch, ro)
 	}
 	if v, ok := patch["account_id"]; ok && v != old.AccountID {
@@ -260,6 +261,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 		return nil, &Error{Kind: KindMalformed, Msg: "patch does not make a valid hook"}
 	}
 	h.ID, h.CreatedAt, h.RunCount, h.LastRunAt, h.AccountID = old.ID, old.CreatedAt, old.RunCount, old.LastRunAt, old.AccountID
+	h.Runs, h.LastRun = old.Runs, old.LastRun
 	return e.saveHook(ctx, p, "", old, &h)
 }
 

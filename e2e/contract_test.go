@@ -514,3 +514,50 @@ func TestAccountLimitsOnEveryNode(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRunCountCountsEveryRun: run_count counts every run of a hook (events,
+// manual triggers, replays), not only schedule firings, and last_run_at says
+// when the latest ran.
+func TestRunCountCountsEveryRun(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		s := start(t, open(t))
+		sk := newSink(t)
+		h := s.must(201, "POST", "/api/v1/hooks", eventHook("counted", "records.create", sk.URL, map[string]any{"id": "{{record.id}}"}))
+		id := h["id"].(string)
+		if _, ok := h["last_run_at"]; !ok || h["last_run_at"] != nil || h["run_count"] != float64(0) {
+			t.Errorf("a new hook: run_count=%v last_run_at=%v (present: %v)", h["run_count"], h["last_run_at"], ok)
+		}
+		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "orders"})
+		for i := 0; i < 3; i++ {
+			s.must(201, "POST", "/api/v1/collections/orders/records", map[string]any{"i": i})
+		}
+		x := s.must(202, "POST", "/api/v1/hooks/"+id+"/trigger", map[string]any{"data": map[string]any{"i": 9}})["execution_id"].(string)
+		s.waitExecution(x)
+		s.waitExecution(s.must(202, "POST", "/api/v1/executions/"+x+"/replay", nil)["execution_id"].(string))
+		s.waitExecutions(id, 5)
+		before := time.Now()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := s.must(200, "GET", "/api/v1/hooks/"+id, nil)
+			if got["run_count"] == float64(5) {
+				last, err := time.Parse(time.RFC3339Nano, got["last_run_at"].(string))
+				if err != nil || last.After(before) || time.Since(last) > time.Minute {
+					t.Errorf("last_run_at = %v (%v)", got["last_run_at"], err)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run_count = %v after 10 s, want 5", got["run_count"])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// A save keeps the count; run_count and last_run_at cannot be set.
+		got := s.must(200, "PATCH", "/api/v1/hooks/"+id, map[string]any{"name": "renamed", "run_count": 0, "last_run_at": nil})
+		if got["run_count"] != float64(5) || got["last_run_at"] == nil {
+			t.Errorf("after PATCH: run_count=%v last_run_at=%v", got["run_count"], got["last_run_at"])
+		}
+		if l := s.must(200, "GET", "/api/v1/hooks?q=renamed", nil)["items"].([]any); l[0].(map[string]any)["run_count"] != float64(5) {
+			t.Errorf("list: %v", l[0].(map[string]any)["run_count"])
+		}
+	})
+}

@@ -68,11 +68,16 @@ type Hook struct {
 	// has passed quietly (SPEC §12); the others are skipped.
 	Debounce  *Debounce  `json:"debounce"`
 	NextRunAt *time.Time `json:"next_run_at"`
-	RunCount  int        `json:"run_count"`
+	// Runs counts every run of the hook, whatever started it; LastRun is
+	// when the latest one ran. Kept by the engine, never by a save.
+	Runs      int        `json:"run_count"`
+	LastRun   *time.Time `json:"last_run_at"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 
-	// LastRunAt is the last schedule slot fired (schedule hooks only).
+	// RunCount counts the schedule slots fired (for max_runs); LastRunAt is
+	// the last of them (schedule hooks only).
+	RunCount  int        `json:"-"`
 	LastRunAt *time.Time `json:"-"`
 }
 
@@ -170,6 +175,6 @@ func (h *Hook) Clone() *Hook {
 	b, _ := json.Marshal(h)
 	var c Hook
 	_ = json.Unmarshal(b, &c)
-	c.LastRunAt = h.LastRunAt
+	c.RunCount, c.LastRunAt = h.RunCount, h.LastRunAt
 	return &c
 }

@@ -115,8 +115,9 @@ func schemas(descs []action.Description) obj {
 			"description": "of the events with one rendered key inside the window only the last runs the hook, once the window has passed quietly; the others are skipped",
 			"properties":  obj{"key": obj{"type": "string", "description": "template, e.g. {{record.id}}"}, "window": obj{"type": "string", "description": "duration from 1s to 168h, e.g. 30s"}}},
 		"next_run_at": obj{"type": "string", "format": "date-time", "nullable": true}, "next_runs": arr(strf("date-time")),
-		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer"},
-		"created_at": strf("date-time"), "updated_at": strf("date-time"),
+		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer", "readOnly": true, "description": "every run of the hook, whatever started it (updated within a second)"},
+		"last_run_at": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true, "description": "when the latest run ran; null before the first"},
+		"created_at":  strf("date-time"), "updated_at": strf("date-time"),
 	}
 	result := fieldsSchema(reflect.TypeOf(hook.ActionResult{}), obj{
 		"index":  obj{"description": "0-based position in the hook's actions (shown as action index+1)"},

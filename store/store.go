@@ -102,6 +102,10 @@ type Querier interface {
 	HookListDue(ctx context.Context, now time.Time, limit int) ([]*hook.Hook, error)
 	// HookSetSchedule sets next_run_at, last_run_at and run_count.
 	HookSetSchedule(ctx context.Context, id string, next, last *time.Time, runCount int) error
+	// HookAddRuns adds to hooks' run counters (Hook.Runs) and moves their
+	// Hook.LastRun forward to Last (never back); hooks deleted meanwhile are
+	// skipped.
+	HookAddRuns(ctx context.Context, runs []HookRuns) error
 
 	// HookVersionInsert stores a version of a hook (ErrConflict when the
 	// hook has that version already, ErrNotFound when the hook is missing).
@@ -281,6 +285,14 @@ type HookFilter struct {
 	Enabled     *bool
 	Q           string // substring of name or description, case-insensitive
 	Page
+}
+
+// HookRuns is what HookAddRuns adds to one hook: Runs more runs, the
+// latest of which ran at Last.
+type HookRuns struct {
+	HookID string
+	Runs   int
+	Last   time.Time
 }
 
 // ExecutionFilter selects executions, newest first (id descending; Cursor

@@ -14,22 +14,25 @@ var hookCols = []string{"id", "account_id", "name", "description", "enabled", "p
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
 	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version", "debounce"}
 
-var hookSelect = "SELECT " + cols("", hookCols) + " FROM hooks"
+// hookSelect reads hookCols and the run counters, which only HookAddRuns
+// writes (a save never overwrites them with a stale count).
+var hookSelect = "SELECT " + cols("", hookCols) + ", runs, last_execution_at FROM hooks"
 
 func scanHook(r rowScanner) (*hook.Hook, error) {
 	var (
 		h                        hook.Hook
 		roles, trigger, actions  string
 		debounce                 string
-		next, last               sql.NullInt64
+		next, last, lastExec     sql.NullInt64
 		created, updated         int64
 		triggerType, cond, onErr string
 	)
 	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
 		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
-		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version, &debounce); err != nil {
+		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version, &debounce, &h.Runs, &lastExec); err != nil {
 		return nil, err
 	}
+	h.LastRun = fromNullUS(lastExec)
 	var d jsonDec
 	d.val("hook roles", roles, &h.Roles)
 	d.val("hook trigger", trigger, &h.Trigger)
@@ -171,5 +174,20 @@ func (q *Q) HookSetSchedule(ctx context.Context, id string, next, last *time.Tim
 		return q.execOne(ctx, "set hook schedule "+id,
 			`UPDATE hooks SET next_run_at = ?, last_run_at = ?, run_count = ? WHERE id = ?`,
 			usPtr(next), usPtr(last), runCount, id)
+	})
+}
+
+// HookAddRuns implements store.Querier.
+func (q *Q) HookAddRuns(ctx context.Context, runs []store.HookRuns) error {
+	return q.write1(ctx, func(q *Q) error {
+		for _, r := range runs {
+			last := us(r.Last)
+			if _, err := q.exec(ctx, `UPDATE hooks SET runs = runs + ?, last_execution_at =
+				CASE WHEN last_execution_at IS NULL OR last_execution_at < ? THEN ? ELSE last_execution_at END
+				WHERE id = ?`, r.Runs, last, last, r.HookID); err != nil {
+				return q.fail("add runs of hook "+r.HookID, err)
+			}
+		}
+		return nil
 	})
 }

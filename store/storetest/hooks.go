@@ -125,3 +125,24 @@ func testHookSchedule(e *env) {
 	e.equal("due after", ids(due, hookID), []string{h7.ID})
 	e.isErr(e.s.HookSetSchedule(e.ctx, "hk_missing", nil, nil, 0), store.ErrNotFound)
 }
+
+func testHookRuns(e *env) {
+	a := e.account("")
+	h1, h2 := e.hook(a.ID), e.hook(a.ID)
+	e.must(e.s.HookAddRuns(e.ctx, []store.HookRuns{{HookID: h1.ID, Runs: 3, Last: t0}, {HookID: "hk_missing", Runs: 1, Last: t0}}))
+	e.must(e.s.HookAddRuns(e.ctx, []store.HookRuns{{HookID: h1.ID, Runs: 2, Last: t0.Add(-time.Hour)}})) // an older run: Last stays
+	got, err := e.s.HookGet(e.ctx, h1.ID)
+	e.must(err)
+	e.equal("runs", got.Runs, 5)
+	e.equal("last run", got.LastRun, ptr(t0))
+	// A save does not overwrite the counters with what it read before.
+	h1.Runs, h1.LastRun, h1.Name = 0, nil, "saved"
+	e.must(e.s.HookUpdate(e.ctx, h1))
+	got, err = e.s.HookGet(e.ctx, h1.ID)
+	e.must(err)
+	e.equal("runs after a save", got.Runs, 5)
+	e.equal("last run after a save", got.LastRun, ptr(t0))
+	got, err = e.s.HookGet(e.ctx, h2.ID)
+	e.must(err)
+	e.equal("untouched hook", []any{got.Runs, got.LastRun}, []any{0, (*time.Time)(nil)})
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HookSchedule", testHookSchedule},
 		{"HookKeys", testHookKeys},
 		{"HookVersions", testHookVersions},
+		{"HookRuns", testHookRuns},
 		{"Events", testEvents},
 		{"EventIdempotencyInTx", testEventIdempotencyInTx},
 		{"FieldClaim", testFieldClaim},
