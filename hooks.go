@@ -4,26 +4,32 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
 	"github.com/hookline/hookline/hook"
+	"github.com/hookline/hookline/internal/runner"
 	"github.com/hookline/hookline/schedule"
 	"github.com/hookline/hookline/store"
 )
 
-// HookView is a hook as the API shows it: with its next schedule slots and a
-// human description of its schedule.
+// HookView is a hook as the API shows it: with its next schedule slots, a
+// human description of its schedule, and warnings about what will keep it
+// from working.
 type HookView struct {
 	*hook.Hook
 	NextRuns            []time.Time `json:"next_runs"`
 	ScheduleDescription *string     `json:"schedule_description"`
 	ScheduleFinished    bool        `json:"schedule_finished,omitempty"`
+	// Warnings say what will make the hook's runs fail although it is
+	// valid: an action whose provider (SMTP, SMS) is not configured.
+	Warnings []string `json:"warnings"`
 }
 
 // View decorates h for the API.
 func (e *Engine) View(h *hook.Hook) *HookView {
-	v := &HookView{Hook: h, NextRuns: []time.Time{}}
+	v := &HookView{Hook: h, NextRuns: []time.Time{}, Warnings: e.hookWarnings(h)}
 	if h.Trigger.Type != hook.TriggerSchedule {
 		return v
 	}
@@ -51,6 +57,19 @@ func (e *Engine) View(h *hook.Hook) *HookView {
 		}
 	}
 	return v
+}
+
+// hookWarnings lists the actions of h whose executor cannot deliver (an
+// SMTP server or SMS provider the operator has not configured): their runs
+// would fail although the hook saves and shows as active.
+func (e *Engine) hookWarnings(h *hook.Hook) []string {
+	out := []string{}
+	for i, a := range h.Actions {
+		if err := e.actions.Ready(a.Type); err != nil {
+			out = append(out, fmt.Sprintf("action %d (%s): %s; its runs will fail until the operator configures it", i+1, runner.ActionName(a, i), err))
+		}
+	}
+	return out
 }
 
 // nextRun computes next_run_at: the first slot after now for an enabled
@@ -241,7 +260,7 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 	if err := e.authorize(ctx, p, old.AccountID, RoleManage); err != nil {
 		return nil, err
 	}
-	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "last_run_at", "next_run_at", "next_runs", "schedule_description"} {
+	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "last_run_at", "next_run_at", "next_runs", "schedule_description", "schedule_finished", "warnings"} {
 		delete(patch, ro)
 	}
 	if v, ok := patch["account_id"]; ok && v != old.AccountID {

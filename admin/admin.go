@@ -281,7 +281,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request) (kind, msg string) {
 		return "", ""
 	}
 	kind, msg, _ = strings.Cut(v, "|")
-	if kind != "ok" && kind != "error" {
+	if kind != "ok" && kind != "error" && kind != "warn" {
 		kind = "ok"
 	}
 	if len(msg) > 300 {

@@ -339,8 +339,21 @@ func (h *Handler) editorSave(w http.ResponseWriter, r *http.Request, s *session)
 			msg += fmt.Sprintf(" (%d more notes beside the fields.)", len(ws)-1)
 		}
 	}
-	h.redirect(w, r, "/admin/hooks/"+saved.ID, "ok", msg)
+	kind := "ok"
+	if len(h.e.View(saved).Warnings) > 0 { // an action cannot deliver: its runs will fail
+		kind = "warn"
+	}
+	h.redirect(w, r, "/admin/hooks/"+saved.ID, kind, msg)
 	return nil
+}
+
+// withWarnings adds a hook's warnings (an action whose provider is not
+// configured) to a confirmation, which then shows as a warning.
+func withWarnings(v *hookline.HookView, msg string) (kind, out string) {
+	if len(v.Warnings) == 0 {
+		return "ok", msg
+	}
+	return "warn", msg + " Warning: " + strings.Join(v.Warnings, " ")
 }
 
 func fieldOrForm(f string) string {

@@ -173,7 +173,11 @@ func (h *Handler) hookSetEnabled(w http.ResponseWriter, r *http.Request, s *sess
 	if hk.Enabled {
 		state = "enabled"
 	}
-	h.redirect(w, r, backTo(r, "/admin/hooks"), "ok", "“"+hk.Name+"” is "+state+".")
+	kind, msg := "ok", "“"+hk.Name+"” is "+state+"."
+	if hk.Enabled {
+		kind, msg = withWarnings(h.e.View(hk), msg)
+	}
+	h.redirect(w, r, backTo(r, "/admin/hooks"), kind, msg)
 	return nil
 }
 

@@ -561,3 +561,38 @@ func TestRunCountCountsEveryRun(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderWarnings: a send_email or send_sms hook saved or enabled while
+// its provider is not configured is saved, and the answer warns that its
+// runs will fail; with the provider configured there is no warning.
+func TestProviderWarnings(t *testing.T) {
+	mail := map[string]any{"type": "send_email", "config": map[string]any{"to": "ann@example.com", "from": "shop@example.com", "subject": "Hi", "text": "x"}}
+	text := map[string]any{"type": "send_sms", "name": "sms", "config": map[string]any{"to": "+15550100", "from": "+15550101", "body": "x"}}
+	hk := map[string]any{"name": "notify", "trigger": map[string]any{"type": "manual"}, "actions": []any{mail, text}}
+
+	s := start(t, mustSQLite(t))
+	h := s.must(201, "POST", "/api/v1/hooks", hk)
+	ws, _ := h["warnings"].([]any)
+	if len(ws) != 2 || !strings.Contains(ws[0].(string), "HOOKLINE_SMTP_HOST") || !strings.Contains(ws[1].(string), "action 2 (sms)") || !strings.Contains(ws[1].(string), "HOOKLINE_SMS") {
+		t.Errorf("create without providers: warnings %v", h["warnings"])
+	}
+	p := s.must(200, "PATCH", "/api/v1/hooks/"+h["id"].(string), map[string]any{"enabled": true})
+	if len(p["warnings"].([]any)) != 2 {
+		t.Errorf("enable: warnings %v", p["warnings"])
+	}
+	if g := s.must(200, "GET", "/api/v1/hooks/"+h["id"].(string), nil); len(g["warnings"].([]any)) != 2 {
+		t.Errorf("get: warnings %v", g["warnings"])
+	}
+	web := s.must(201, "POST", "/api/v1/hooks", manualHook("web", post("p", "https://hooks.example.com/x", nil, nil)))
+	if w, ok := web["warnings"].([]any); !ok || len(w) != 0 {
+		t.Errorf("a webhook hook: warnings %v (want [])", web["warnings"])
+	}
+
+	configured := start(t, mustSQLite(t), func(c *hookline.Config) {
+		c.SMTP.Host = "127.0.0.1"
+		c.SMS.AccountSID, c.SMS.AuthToken = "AC1", "token"
+	})
+	if h := configured.must(201, "POST", "/api/v1/hooks", hk); len(h["warnings"].([]any)) != 0 {
+		t.Errorf("with providers configured: warnings %v", h["warnings"])
+	}
+}

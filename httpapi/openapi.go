@@ -116,6 +116,7 @@ func schemas(descs []action.Description) obj {
 			"properties":  obj{"key": obj{"type": "string", "description": "template, e.g. {{record.id}}"}, "window": obj{"type": "string", "description": "duration from 1s to 168h, e.g. 30s"}}},
 		"next_run_at": obj{"type": "string", "format": "date-time", "nullable": true}, "next_runs": arr(strf("date-time")),
 		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer", "readOnly": true, "description": "every run of the hook, whatever started it (updated within a second)"},
+		"warnings":    obj{"type": "array", "items": str(), "readOnly": true, "description": "what will make the hook's runs fail although it is valid, e.g. a send_email action while no SMTP server is configured"},
 		"last_run_at": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true, "description": "when the latest run ran; null before the first"},
 		"created_at":  strf("date-time"), "updated_at": strf("date-time"),
 	}
