@@ -212,6 +212,9 @@ type TestAction struct {
 	Case   *int           `json:"case"`
 	Config map[string]any `json:"config,omitempty"`
 	Error  *string        `json:"error,omitempty"`
+	// Warnings name the template holes that had no value in the sample
+	// data (a missing field renders empty without an error).
+	Warnings []string `json:"warnings"`
 }
 
 // TestHook evaluates a hook against data without side effects: the
@@ -265,8 +268,11 @@ func (e *Engine) DryRun(ctx context.Context, p Principal, h *hook.Hook, data map
 	}
 	for i, a := range h.Actions {
 		ta := TestAction{Name: runner.ActionName(a, i), Type: a.Type}
-		idx, cfg, err := runner.Resolve(e.rules, a, env)
-		ta.Case = idx
+		idx, cfg, warnings, err := runner.ResolveReport(e.rules, a, env)
+		ta.Case, ta.Warnings = idx, warnings
+		if ta.Warnings == nil {
+			ta.Warnings = []string{}
+		}
 		if err != nil {
 			msg := red.String(err.Error())
 			ta.Error = &msg

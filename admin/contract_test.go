@@ -49,3 +49,23 @@ func TestEditorWarnsWithoutEmailProvider(t *testing.T) {
 		t.Errorf("a webhook hook shows a warning")
 	}
 }
+
+// TestTestPanelWarnsOfEmptyHoles: the test panel lists the holes that have
+// no value in the sample data.
+func TestTestPanelWarnsOfEmptyHoles(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	b := s.browser()
+	b.login(s.Key)
+	p := b.post("/admin/hooks/new", orderHookForm("http://127.0.0.1:1/x"))
+	id := strings.TrimPrefix(p.Location, "/admin/hooks/")
+	res := b.post("/admin/hooks/"+id+"/test", url.Values{"test_data": {`{"total": 600}`}})
+	if res.Status != 200 || !strings.Contains(res.Body, "data-dry-warnings") || !strings.Contains(res.Body, "{{record.id}}") {
+		i := strings.Index(res.Body, "dry-actions")
+		t.Fatalf("test panel: %d\n%.1500s", res.Status, res.Body[max(i, 0):])
+	}
+	res = b.post("/admin/hooks/"+id+"/test", url.Values{"test_data": {`{"total": 600, "id": "rec_1"}`}})
+	if strings.Contains(res.Body, "data-dry-warnings") {
+		t.Errorf("a warning with every value present")
+	}
+}

@@ -31,6 +31,7 @@ type dryAction struct {
 	Request   string
 	Config    string
 	Error     string
+	Warnings  []string // template holes with no value in the sample data
 }
 
 // sampleFromForm reads the test panel's JSON data.
@@ -53,7 +54,7 @@ func dryRunResult(hk *hook.Hook, res *hookline.TestResult) dryRunView {
 		v.CondError = *res.Condition.Error
 	}
 	for i, a := range res.Actions {
-		d := dryAction{N: i + 1, Name: a.Name, Type: a.Type, Config: pretty(a.Config)}
+		d := dryAction{N: i + 1, Name: a.Name, Type: a.Type, Config: pretty(a.Config), Warnings: a.Warnings}
 		if a.Error != nil {
 			d.Error = *a.Error
 		}

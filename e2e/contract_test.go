@@ -596,3 +596,20 @@ func TestProviderWarnings(t *testing.T) {
 		t.Errorf("with providers configured: warnings %v", h["warnings"])
 	}
 }
+
+// TestDryRunWarnsOfEmptyHoles: a dry run lists the template holes that have
+// no value in the sample data as warnings (they render empty).
+func TestDryRunWarnsOfEmptyHoles(t *testing.T) {
+	s := start(t, mustSQLite(t))
+	h := s.must(201, "POST", "/api/v1/hooks", webhookHook("https://hooks.example.com/x"))
+	res := s.must(200, "POST", "/api/v1/hooks/"+h["id"].(string)+"/test", map[string]any{"data": map[string]any{"total": 600}})
+	a := res["actions"].([]any)[0].(map[string]any)
+	ws, _ := a["warnings"].([]any)
+	if len(ws) != 1 || !strings.Contains(ws[0].(string), "{{record.id}}") || !strings.Contains(ws[0].(string), "config.body_template.text") {
+		t.Errorf("warnings without an id: %v", a["warnings"])
+	}
+	res = s.must(200, "POST", "/api/v1/hooks/"+h["id"].(string)+"/test", map[string]any{"data": map[string]any{"id": "rec_1", "total": 600}})
+	if ws := res["actions"].([]any)[0].(map[string]any)["warnings"]; ws == nil || len(ws.([]any)) != 0 {
+		t.Errorf("warnings with every value: %v (want [])", ws)
+	}
+}

@@ -151,7 +151,8 @@ func schemas(descs []action.Description) obj {
 		"ExecutionID":   object(obj{"execution_id": str()}),
 		"TestResult": object(obj{
 			"condition": object(obj{"result": obj{"type": "boolean"}, "error": obj{"type": "string", "nullable": true}}),
-			"actions":   arr(object(obj{"name": str(), "type": str(), "case": obj{"type": "integer", "nullable": true}, "config": anyObject, "error": str()})),
+			"actions": arr(object(obj{"name": str(), "type": str(), "case": obj{"type": "integer", "nullable": true}, "config": anyObject, "error": str(),
+				"warnings": obj{"type": "array", "items": str(), "description": "template holes that had no value in the data (they render empty)"}}, "name", "type", "case", "warnings")),
 		}),
 		"Execution": fieldsSchema(reflect.TypeOf(hook.Execution{}), obj{
 			"status":           enum(hook.Statuses...),

@@ -32,6 +32,8 @@ type meter struct {
 	used, limit int // bytes
 	deadline    time.Time
 	calls       int
+	// empties, when set, collects the holes that rendered nil (RenderReport).
+	empties *[]EmptyHole
 }
 
 func newMeter(lim Limits) *meter {

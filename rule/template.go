@@ -257,6 +257,36 @@ func (t *Template) Render(env map[string]any) (any, error) {
 	return t.root.render(env, m)
 }
 
+// EmptyHole is a hole that rendered no value (null, or "" inside text):
+// most often a field missing from the data.
+type EmptyHole struct {
+	Path string // JSON path of the string within the template ("" for the root)
+	Expr string // the hole's expression
+}
+
+// RenderReport is Render that also lists the holes that had no value (for
+// dry runs: a missing field renders as empty without an error).
+func (t *Template) RenderReport(env map[string]any) (any, []EmptyHole, error) {
+	if t == nil || t.root == nil {
+		return nil, nil, &Error{Pos: -1, Msg: "no template"}
+	}
+	m := newMeter(t.lim)
+	empties := []EmptyHole{}
+	m.empties = &empties
+	if t.root.holes > 0 {
+		env = withMeter(env, m)
+	}
+	v, err := t.root.render(env, m)
+	return v, empties, err
+}
+
+// noteEmpty records a hole that rendered nil when the caller asked.
+func (n *tnode) noteEmpty(m *meter, seg segment, v any) {
+	if v == nil && m.empties != nil {
+		*m.empties = append(*m.empties, EmptyHole{Path: n.path, Expr: strings.TrimSpace(seg.prog.src)})
+	}
+}
+
 func (n *tnode) render(env map[string]any, m *meter) (any, error) {
 	switch n.kind {
 	case kLiteral:
@@ -286,6 +316,7 @@ func (n *tnode) render(env map[string]any, m *meter) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		n.noteEmpty(m, n.segs[0], v)
 		v, err = normalize(m, v)
 		if err != nil {
 			return nil, n.fail(err, n.segs[0])
@@ -303,6 +334,7 @@ func (n *tnode) render(env map[string]any, m *meter) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		n.noteEmpty(m, seg, v)
 		s, err := textOf(m, v)
 		if err == nil {
 			err = m.charge(len(s))

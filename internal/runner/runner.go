@@ -396,15 +396,27 @@ func (r *Runner) condition(src string, env map[string]any) (bool, error) {
 // Resolve picks the action's case (the first whose when holds) and renders
 // the merged config. caseIdx is nil when the action's own config is used.
 func Resolve(rules *rule.Cache, a hook.Action, env map[string]any) (caseIdx *int, cfg map[string]any, err error) {
+	caseIdx, cfg, _, err = resolve(rules, a, env, false)
+	return caseIdx, cfg, err
+}
+
+// ResolveReport is Resolve for dry runs: warnings name each hole of the
+// config that rendered no value (a field missing from the data renders
+// empty without an error, so it would go unnoticed).
+func ResolveReport(rules *rule.Cache, a hook.Action, env map[string]any) (caseIdx *int, cfg map[string]any, warnings []string, err error) {
+	return resolve(rules, a, env, true)
+}
+
+func resolve(rules *rule.Cache, a hook.Action, env map[string]any, report bool) (caseIdx *int, cfg map[string]any, warnings []string, err error) {
 	base := a.Config
 	for ci, c := range a.Cases {
 		p, err := rules.Program(c.When)
 		if err != nil {
-			return nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
+			return nil, nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
 		}
 		ok, err := p.EvalBool(env)
 		if err != nil {
-			return nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
+			return nil, nil, nil, fmt.Errorf("cases[%d].when: %w", ci, err)
 		}
 		if ok {
 			idx := ci
@@ -415,17 +427,31 @@ func Resolve(rules *rule.Cache, a hook.Action, env map[string]any) (caseIdx *int
 	}
 	t, err := rules.Template(base)
 	if err != nil {
-		return caseIdx, nil, fmt.Errorf("config: %w", err)
+		return caseIdx, nil, nil, fmt.Errorf("config: %w", err)
 	}
-	v, err := t.Render(env)
+	var v any
+	if report {
+		var empties []rule.EmptyHole
+		v, empties, err = t.RenderReport(env)
+		warnings = []string{}
+		for _, e := range empties {
+			where := "config"
+			if e.Path != "" {
+				where += "." + e.Path
+			}
+			warnings = append(warnings, fmt.Sprintf("%s: {{%s}} has no value in this data and renders empty", where, e.Expr))
+		}
+	} else {
+		v, err = t.Render(env)
+	}
 	if err != nil {
-		return caseIdx, nil, fmt.Errorf("config: %w", err)
+		return caseIdx, nil, warnings, fmt.Errorf("config: %w", err)
 	}
 	cfg, _ = v.(map[string]any)
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	return caseIdx, cfg, nil
+	return caseIdx, cfg, warnings, nil
 }
 
 // Merge deep-merges over onto base (maps merge key by key; anything else in
