@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,57 @@ func TestTestPanelWarnsOfEmptyHoles(t *testing.T) {
 	res = b.post("/admin/hooks/"+id+"/test", url.Values{"test_data": {`{"total": 600, "id": "rec_1"}`}})
 	if strings.Contains(res.Body, "data-dry-warnings") {
 		t.Errorf("a warning with every value present")
+	}
+}
+
+// TestKeyCreationRedirects: creating a key redirects (post/redirect/get):
+// the secret shows once on the page it leads to, and reloading that page
+// neither shows it again nor creates another key.
+func TestKeyCreationRedirects(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	b := s.browser()
+	b.login(s.Key)
+	p := b.post("/admin/keys", url.Values{"name": {"reporting"}, "role": {"user"}})
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/keys") {
+		t.Fatalf("POST /admin/keys: %d %q, want 303 to the keys page", p.Status, p.Location)
+	}
+	first := b.get(p.Location)
+	if !strings.Contains(first.Body, "data-new-key>hlk_") || first.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("the key is not shown after the redirect (Cache-Control %q)", first.Header.Get("Cache-Control"))
+	}
+	reload := b.get(p.Location)
+	if strings.Contains(reload.Body, "data-new-key") {
+		t.Errorf("a reload shows the secret again")
+	}
+	keys := s.mustAPI(200, "GET", "/api/v1/accounts/"+s.Root+"/keys", s.Key, nil)["items"].([]any)
+	n := 0
+	for _, k := range keys {
+		if k.(map[string]any)["name"] == "reporting" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d keys named reporting, want 1", n)
+	}
+}
+
+// TestDeleteConfirmationFocusesCancel: the hook delete page focuses Cancel,
+// so Enter does not delete.
+func TestDeleteConfirmationFocusesCancel(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	b := s.browser()
+	b.login(s.Key)
+	p := b.post("/admin/hooks/new", orderHookForm("http://127.0.0.1:1/x"))
+	page := b.get(p.Location + "/delete")
+	if page.Status != 200 {
+		t.Fatalf("delete page: %d", page.Status)
+	}
+	cancel := regexp.MustCompile(`<a [^>]*autofocus[^>]*>Cancel</a>`)
+	danger := regexp.MustCompile(`<button [^>]*autofocus[^>]*>Delete hook</button>`)
+	if !cancel.MatchString(page.Body) || danger.MatchString(page.Body) {
+		i := strings.Index(page.Body, "<form")
+		t.Errorf("focus is not on Cancel:\n%.800s", page.Body[max(i, 0):])
 	}
 }

@@ -507,7 +507,11 @@ func TestKeyShownOnce(t *testing.T) {
 	s := startServer(t)
 	b := s.browser()
 	b.login(s.Key)
-	p := b.post("/admin/keys", url.Values{"name": {"checkout"}, "role": {"user"}})
+	created := b.post("/admin/keys", url.Values{"name": {"checkout"}, "role": {"user"}})
+	if created.Status != http.StatusSeeOther {
+		t.Fatalf("create key: %d, want a redirect (a reload must not create a second key)", created.Status)
+	}
+	p := b.get(created.Location)
 	m := regexp.MustCompile(`data-new-key>(hlk_[A-Za-z0-9]+)<`).FindStringSubmatch(p.Body)
 	if p.Status != 200 || m == nil {
 		t.Fatalf("create key: %d, no key shown", p.Status)

@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/hook"
@@ -34,18 +37,61 @@ func (h *Handler) keysView(r *http.Request, s *session) (*keysView, error) {
 	return v, err
 }
 
-// keysPage lists an account's API keys (never their secrets).
+// newKeyCookie carries a key just created to the page the creation
+// redirects to (post/redirect/get, so a reload creates nothing): sealed
+// like the session, bound to the session's key, for two minutes, scoped to
+// /admin/keys, and cleared the first time it is shown.
+const newKeyCookie = "hookline_new_key"
+
+type newKey struct {
+	KeyID   string `json:"new_key_id"`
+	Secret  string `json:"new_key_secret"`
+	Session string `json:"session_key_id"`
+	Expires int64  `json:"expires"`
+}
+
+// keysPage lists an account's API keys (never their secrets), and the
+// secret of a key this session just created, once.
 func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) error {
 	v, err := h.keysView(r, s)
 	if err != nil {
 		return err
 	}
+	if nk := h.takeNewKey(w, r, s); nk != nil {
+		for _, k := range v.Keys {
+			if k.ID == nk.KeyID {
+				v.Created, v.Secret = k, nk.Secret
+				w.Header().Set("Cache-Control", "no-store")
+			}
+		}
+	}
 	h.render(w, r, s, http.StatusOK, "keys", "API keys", "keys", v)
 	return nil
 }
 
-// keyCreate answers with the page itself (no redirect): the new key's
-// secret is shown this once and is never stored in a cookie.
+func (h *Handler) takeNewKey(w http.ResponseWriter, r *http.Request, s *session) *newKey {
+	c, err := r.Cookie(newKeyCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: newKeyCookie, Path: "/admin/keys", MaxAge: -1, HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return nil
+	}
+	plain, err := h.e.OpenAdminSession(sealed)
+	if err != nil {
+		return nil
+	}
+	var nk newKey
+	if json.Unmarshal(plain, &nk) != nil || nk.KeyID == "" || nk.Session != s.KeyID || h.now().Unix() >= nk.Expires {
+		return nil
+	}
+	return &nk
+}
+
+// keyCreate creates a key and redirects to the keys page, which shows its
+// secret once.
 func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request, s *session) error {
 	v, err := h.keysView(r, s)
 	if err != nil {
@@ -66,11 +112,12 @@ func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request, s *session) 
 		h.render(w, r, s, st, "keys", "API keys", "keys", v)
 		return nil
 	}
-	v.Created, v.Secret = k, secret
-	if v.Keys, err = h.e.ListKeys(r.Context(), s.p, v.Account); err != nil {
-		return err
-	}
-	h.render(w, r, s, http.StatusOK, "keys", "API keys", "keys", v)
+	plain, _ := json.Marshal(newKey{KeyID: k.ID, Secret: secret, Session: s.KeyID, Expires: h.now().Add(2 * time.Minute).Unix()})
+	http.SetCookie(w, &http.Cookie{
+		Name: newKeyCookie, Value: base64.RawURLEncoding.EncodeToString(h.e.SealAdminSession(plain)),
+		Path: "/admin/keys", MaxAge: 120, HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode,
+	})
+	h.redirect(w, r, "/admin/keys"+accountQuery(v.Account), "", "")
 	return nil
 }
 
