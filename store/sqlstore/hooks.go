@@ -14,9 +14,13 @@ var hookCols = []string{"id", "account_id", "name", "description", "enabled", "p
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
 	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version", "debounce"}
 
-// hookSelect reads hookCols and the run counters, which only HookAddRuns
-// writes (a save never overwrites them with a stale count).
-var hookSelect = "SELECT " + cols("", hookCols) + ", runs, last_execution_at FROM hooks"
+// hookSelect reads hookCols and the run counters (table hook_runs, which
+// only HookAddRuns writes: a save never overwrites them, and counting never
+// locks a hook's row). Subqueries rather than a join, so that FOR UPDATE
+// applies to hooks alone.
+var hookSelect = "SELECT " + cols("", hookCols) + `,
+	COALESCE((SELECT r.runs FROM hook_runs r WHERE r.hook_id = hooks.id), 0),
+	(SELECT r.last_at FROM hook_runs r WHERE r.hook_id = hooks.id) FROM hooks`
 
 func scanHook(r rowScanner) (*hook.Hook, error) {
 	var (
@@ -134,7 +138,11 @@ func (q *Q) HookUpdate(ctx context.Context, h *hook.Hook) error {
 // HookDelete implements store.Querier. Its executions stay in the log.
 func (q *Q) HookDelete(ctx context.Context, id string) error {
 	return q.write1(ctx, func(q *Q) error {
-		return q.execOne(ctx, "delete hook "+id, `DELETE FROM hooks WHERE id = ?`, id)
+		if err := q.execOne(ctx, "delete hook "+id, `DELETE FROM hooks WHERE id = ?`, id); err != nil {
+			return err
+		}
+		_, err := q.exec(ctx, `DELETE FROM hook_runs WHERE hook_id = ?`, id)
+		return q.fail("delete runs of hook "+id, err)
 	})
 }
 
@@ -181,10 +189,15 @@ func (q *Q) HookSetSchedule(ctx context.Context, id string, next, last *time.Tim
 func (q *Q) HookAddRuns(ctx context.Context, runs []store.HookRuns) error {
 	return q.write1(ctx, func(q *Q) error {
 		for _, r := range runs {
-			last := us(r.Last)
-			if _, err := q.exec(ctx, `UPDATE hooks SET runs = runs + ?, last_execution_at =
-				CASE WHEN last_execution_at IS NULL OR last_execution_at < ? THEN ? ELSE last_execution_at END
-				WHERE id = ?`, r.Runs, last, last, r.HookID); err != nil {
+			if _, err := q.exec(ctx, `INSERT INTO hook_runs (hook_id, runs, last_at) VALUES (?, ?, ?)
+				ON CONFLICT (hook_id) DO UPDATE SET runs = hook_runs.runs + excluded.runs, last_at =
+				CASE WHEN hook_runs.last_at IS NULL OR hook_runs.last_at < excluded.last_at THEN excluded.last_at ELSE hook_runs.last_at END`,
+				r.HookID, r.Runs, us(r.Last)); err != nil {
+				return q.fail("add runs of hook "+r.HookID, err)
+			}
+			// A hook deleted meanwhile keeps no counter (a plain read: no lock).
+			if _, err := q.exec(ctx, `DELETE FROM hook_runs WHERE hook_id = ?
+				AND NOT EXISTS (SELECT 1 FROM hooks WHERE id = ?)`, r.HookID, r.HookID); err != nil {
 				return q.fail("add runs of hook "+r.HookID, err)
 			}
 		}
