@@ -52,7 +52,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Addr, "addr", ":8080", "listen address")
 	fs.StringVar(&o.DB, "db", "./hookline.db", "SQLite file path, or a postgres:// URL")
 	fs.StringVar(&o.DataDir, "data-dir", "", "where the generated secret key is kept (default: the SQLite file's directory, or . for PostgreSQL)")
-	fs.StringVar(&o.AdminKey, "admin-key", "", "admin API key to create on first start instead of a random one")
+	fs.StringVar(&o.AdminKey, "admin-key", "", "admin API key of the root account: used instead of a random one on first start, and added on any later start if missing (how to get an admin key for an existing database)")
 	fs.StringVar(&o.SecretKey, "secret-key", "", "32-byte key (64 hex characters or base64) that encrypts stored secrets; generated and kept in the data directory when absent")
 	fs.StringVar(&o.AllowNet, "allow-net", "", "comma-separated CIDRs outbound HTTP may reach although private, e.g. 127.0.0.0/8")
 	fs.StringVar(&o.NodeID, "node-id", "", "name of this node in leases (default: random)")

@@ -132,6 +132,8 @@ func serve(args []string, stdout *os.File, getenv func(string) string) error {
 		fmt.Fprintf(stdout, "\nhookline: created the root account %s and its admin key (shown only this once):\n\n    %s\n\n", rootID, key)
 	} else if created {
 		fmt.Fprintf(stdout, "hookline: created the root account %s with the admin key from HOOKLINE_ADMIN_KEY\n", rootID)
+	} else if rootID != "" {
+		fmt.Fprintf(stdout, "hookline: added the admin key from --admin-key (HOOKLINE_ADMIN_KEY) to the root account %s\n", rootID)
 	}
 	if err := eng.Start(ctx); err != nil {
 		return err
