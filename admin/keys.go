@@ -70,21 +70,12 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) e
 }
 
 func (h *Handler) takeNewKey(w http.ResponseWriter, r *http.Request, s *session) *newKey {
-	c, err := r.Cookie(newKeyCookie)
-	if err != nil || c.Value == "" {
+	if _, err := r.Cookie(newKeyCookie); err != nil {
 		return nil
 	}
 	http.SetCookie(w, &http.Cookie{Name: newKeyCookie, Path: "/admin/keys", MaxAge: -1, HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
-	plain, err := h.e.OpenAdminSession(sealed)
-	if err != nil {
-		return nil
-	}
 	var nk newKey
-	if json.Unmarshal(plain, &nk) != nil || nk.KeyID == "" || nk.Session != s.KeyID || h.now().Unix() >= nk.Expires {
+	if !h.openCookie(r, newKeyCookie, &nk) || nk.KeyID == "" || nk.Session != s.KeyID || h.now().Unix() >= nk.Expires {
 		return nil
 	}
 	return &nk

@@ -50,20 +50,8 @@ func canUseAdmin(role string) bool { return role == hook.RoleAdmin || role == ho
 // loadSession reads and checks the session cookie; nil when there is none
 // or it is not valid any more.
 func (h *Handler) loadSession(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return nil
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
-	plain, err := h.e.OpenAdminSession(sealed)
-	if err != nil {
-		return nil
-	}
 	var s session
-	if json.Unmarshal(plain, &s) != nil || s.KeyID == "" || s.CSRF == "" {
+	if !h.openCookie(r, sessionCookie, &s) || s.KeyID == "" || s.CSRF == "" {
 		return nil
 	}
 	if h.now().Unix() >= s.Expires {
@@ -75,6 +63,21 @@ func (h *Handler) loadSession(r *http.Request) *session {
 	}
 	s.p = p
 	return &s
+}
+
+// openCookie reads a cookie sealed with SealAdminSession into v; false
+// when it is missing or does not open.
+func (h *Handler) openCookie(r *http.Request, name string, v any) bool {
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return false
+	}
+	plain, err := h.e.OpenAdminSession(sealed)
+	return err == nil && json.Unmarshal(plain, v) == nil
 }
 
 func (h *Handler) setSession(w http.ResponseWriter, r *http.Request, s *session) {
