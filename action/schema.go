@@ -4,6 +4,18 @@ package action
 // value (checked when the action runs).
 var holeSchema = map[string]any{"type": "string", "pattern": `\{\{`, "description": "a {{ }} template"}
 
+// AnyJSON is the OpenAPI 3.0 schema of any JSON value, null included (3.0
+// has no "any type" that admits null: nullable needs a type beside it).
+func AnyJSON() map[string]any {
+	return map[string]any{"anyOf": []any{
+		map[string]any{"type": "object", "additionalProperties": true, "nullable": true},
+		map[string]any{"type": "array", "items": map[string]any{}},
+		map[string]any{"type": "string"},
+		map[string]any{"type": "number"},
+		map[string]any{"type": "boolean"},
+	}}
+}
+
 // ConfigSchema is the OpenAPI 3.0 schema of the type's config. With partial
 // true no field is required (a case's config overrides some fields of its
 // action's).
@@ -37,7 +49,7 @@ func (f *Field) Schema() map[string]any {
 	case Object:
 		s = map[string]any{"type": "object", "additionalProperties": true}
 	case JSON:
-		s = map[string]any{}
+		s = AnyJSON()
 	case Duration:
 		s = map[string]any{"type": "string", "example": "10s"}
 	default:

@@ -145,6 +145,7 @@ func (s *server) do(method, path, key string, body any) resp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	s.checkOpenAPI(req, res.StatusCode, res.Header, raw)
 	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		_ = json.Unmarshal(raw, &out.Body)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ func fieldsSchema(t reflect.Type, over obj) obj {
 	var required []string
 	for _, f := range hook.Fields(t) {
 		s := typeSchema(f.Type)
-		if hook.Nullable(f.Type) {
+		if hook.Nullable(f.Type) && f.Type.Kind() != reflect.Interface { // AnyJSON admits null already
 			s["nullable"] = true
 		}
 		if o, ok := over[f.Name].(obj); ok {
@@ -85,7 +84,7 @@ func typeSchema(t reflect.Type) obj {
 	case reflect.Struct:
 		return fieldsSchema(t, nil)
 	}
-	return obj{} // any JSON value
+	return action.AnyJSON() // an interface: any JSON value
 }
 
 func schemas(descs []action.Description) obj {
@@ -115,6 +114,7 @@ func schemas(descs []action.Description) obj {
 			"description": "of the events with one rendered key inside the window only the last runs the hook, once the window has passed quietly; the others are skipped",
 			"properties":  obj{"key": obj{"type": "string", "description": "template, e.g. {{record.id}}"}, "window": obj{"type": "string", "description": "duration from 1s to 168h, e.g. 30s"}}},
 		"next_run_at": obj{"type": "string", "format": "date-time", "nullable": true}, "next_runs": arr(strf("date-time")),
+		"schedule_finished":    obj{"type": "boolean", "readOnly": true, "description": "present and true once a schedule reached max_runs"},
 		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer", "readOnly": true, "description": "every run of the hook, whatever started it (updated within a second)"},
 		"warnings":    obj{"type": "array", "items": str(), "readOnly": true, "description": "what will make the hook's runs fail although it is valid, e.g. a send_email action while no SMTP server is configured"},
 		"last_run_at": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true, "description": "when the latest run ran; null before the first"},
@@ -141,7 +141,10 @@ func schemas(descs []action.Description) obj {
 		"Key": object(obj{"id": str(), "account_id": str(), "name": str(), "role": str(), "prefix": str(),
 			"allowed_origins": arr(str()), "created_at": strf("date-time"),
 			"last_used_at": obj{"type": "string", "format": "date-time", "description": "when the key last authenticated a request, to the minute; absent until then"}}),
-		"KeyCreated":    object(obj{"id": str(), "key": str(), "prefix": str(), "name": str(), "role": str(), "account_id": str()}),
+		"KeyCreated": object(obj{"id": str(), "account_id": str(), "name": str(), "role": str(), "prefix": str(),
+			"allowed_origins": arr(str()), "created_at": strf("date-time"),
+			"last_used_at": obj{"type": "string", "format": "date-time", "description": "absent: a new key has not been used"},
+			"key":          obj{"type": "string", "description": "the secret, shown in this answer only"}}, "id", "key", "prefix", "name", "role", "account_id", "created_at"),
 		"KeyList":       listOf("Key"),
 		"SigningSecret": object(obj{"secret": str(), "previous_secret": str(), "previous_expires_at": strf("date-time")}),
 		"Hook":          object(hookProps, "name", "trigger", "actions"),
@@ -266,63 +269,26 @@ func (s *Server) openAPIDoc() obj {
 		}
 		item[strings.ToLower(method)] = op
 	}
-	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
-	// Any call may meet a database that is down, out of disk or read-only.
-	storageResp := obj{"description": "storage_unavailable: the database cannot be reached or takes no writes; nothing was stored. Try again after Retry-After seconds.",
-		"headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
-		"content": obj{"application/json": obj{"schema": ref("Error")}}}
 	for _, rt := range s.apiRoutes() {
-		op := obj{"summary": rt.summary, "tags": []string{rt.tag}, "x-query": rt.query, "security": []any{obj{"bearer": []string{}}}}
-		if rt.req != "" {
-			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(rt.req)}}}
-		}
-		ok := obj{"description": http.StatusText(rt.status)}
-		if rt.resp != "" {
-			ok["content"] = obj{"application/json": obj{"schema": ref(rt.resp)}}
-		}
-		op["responses"] = obj{strconv.Itoa(rt.status): ok, "503": storageResp, "default": errResp}
-		add(rt.method, rt.path, op)
+		add(rt.method, rt.path, s.operation(rt))
 	}
-	plain := func(summary string) obj {
-		return obj{"summary": summary, "tags": []string{"operations"}, "responses": obj{"200": obj{"description": "OK"}}}
-	}
-	sdk := obj{"summary": "Browser SDK events (publishable key as bearer token, or ?key= for sendBeacon); only 305xx types; CORS limited to the key's allowed origins",
-		"tags": []string{"events"}, "x-query": []string{"key"}, "security": []any{obj{"bearer": []string{}}},
-		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("EventInput")}}},
-		"responses":   obj{"202": obj{"description": "Accepted", "content": obj{"application/json": obj{"schema": ref("EventIDs")}}}, "503": storageResp, "default": errResp}}
-	add("POST", "/api/v1/sdk/events", sdk)
-	add("GET", "/sdk.js", obj{"summary": "The browser SDK script", "tags": []string{"events"}, "responses": obj{"200": obj{"description": "application/javascript"}}})
-	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		add(m, "/in/{account_id}/{path...}", obj{
-			"summary": "Inbound route of a hook (trigger type inbound); signature checked per the hook's auth",
-			"tags":    []string{"inbound"},
-			"responses": obj{
-				"202": obj{"description": "Accepted (respond: accepted)", "content": obj{"application/json": obj{"schema": ref("ExecutionID")}}},
-				"200": obj{"description": "The last action's output (respond: sync)"},
-				"401": obj{"description": "Bad or missing signature"}, "404": obj{"description": "Unknown route"},
-				"405": obj{"description": "Wrong method"}, "413": obj{"description": "Too large"},
-				"503": storageResp,
-			},
-		})
-	}
-	add("GET", "/healthz", plain("Liveness"))
-	ready := plain("Readiness: 200 while a write reaches the database")
-	ready["responses"].(obj)["503"] = obj{"description": `Not ready: {"status": "unavailable", "code": "storage_unavailable", "error": "…"} with Retry-After`,
-		"headers": storageResp["headers"]}
-	add("GET", "/readyz", ready)
-	add("GET", "/metrics", plain("Prometheus metrics"))
-	add("GET", "/openapi.json", plain("This document"))
-	add("GET", "/schemas/hooks.json", plain("The JSON Schema of hooks-as-code documents (hookline apply, export)"))
+	s.publicOperations(add)
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{
 			"title": "hookline", "version": "1",
 			"description": "Self-hosted hooks & actions engine. Authenticate with Authorization: Bearer <API key>.",
 		},
-		"paths": paths,
+		"servers":  []any{obj{"url": serverURL(s.o.PublicURL)}},
+		"security": []any{obj{"bearer": []string{}}},
+		"paths":    paths,
 		"components": obj{
-			"schemas":         schemas(s.e.ActionDescriptions()),
-			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}},
+			"schemas":   schemas(s.e.ActionDescriptions()),
+			"responses": errorResponses(),
+			"securitySchemes": obj{
+				"bearer": obj{"type": "http", "scheme": "bearer", "description": "an API key: Authorization: Bearer hlk_…"},
+				"sdkKey": obj{"type": "apiKey", "in": "query", "name": "key", "description": "a publishable key as ?key= (navigator.sendBeacon cannot set headers)"},
+			},
 		},
 	}
 }
