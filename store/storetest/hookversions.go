@@ -46,7 +46,9 @@ func testHookVersions(e *env) {
 	var want []*hook.Version
 	for n := 1; n <= 3; n++ {
 		snap := h.Clone()
-		snap.Version, snap.Name, snap.LastRunAt = n, "Version "+strconv.Itoa(n), nil
+		// A version is the hook as JSON: the schedule's own counters (RunCount,
+		// LastRunAt) are not part of it.
+		snap.Version, snap.Name, snap.LastRunAt, snap.RunCount = n, "Version "+strconv.Itoa(n), nil, 0
 		snap.UpdatedAt = t0.Add(time.Duration(n) * time.Minute)
 		v := &hook.Version{HookID: h.ID, AccountID: a.ID, Version: n, CreatedAt: snap.UpdatedAt, Actor: actor, Hook: snap}
 		if n == 3 {
