@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -240,28 +239,4 @@ func formConfig(t *typeView, get func(string) (string, bool), prefix, errPrefix 
 		}
 	}
 	return out
-}
-
-// typesJSON is what the editor's script knows of each type: its fields'
-// names, whether they take templates and their labels (for the data picker).
-func (c *catalog) typesJSON() string {
-	type fld struct {
-		Name      string `json:"name"`
-		Templated bool   `json:"templated"`
-	}
-	type typ struct {
-		Label   string          `json:"label"`
-		Fields  []fld           `json:"fields"`
-		Outputs []action.Output `json:"outputs"`
-	}
-	m := map[string]typ{}
-	for _, t := range c.list {
-		x := typ{Label: t.Label, Outputs: t.Outputs}
-		for _, f := range t.Inputs {
-			x.Fields = append(x.Fields, fld{f.Name, f.Templated})
-		}
-		m[t.Type] = x
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
 }
