@@ -169,6 +169,40 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 	return next, nil
 }
 
+// Lookups by after_exec, after_key, ordering_key and debounce_key are
+// written "col <> ” AND col = (SELECT ?)", and neither term is redundant.
+// Their indexes are partial (WHERE col <> ”): the first term lets the
+// planner use them without knowing the bound value (a generic PostgreSQL
+// plan cannot, nor SQLite without it: every final save scanned the whole
+// executions table). The subselect keeps SQLite from looking at the bound
+// value to prove the index usable, which makes it re-prepare the statement
+// at every new value (a quarter of the server CPU at saturation).
+// TestHotQueriesUseIndexes checks the plans on both databases.
+const (
+	// waitersOf: the pending executions that wait for an id (bound twice).
+	waitersOf = `WHERE status = 'pending' AND ((after_exec <> '' AND after_exec = (SELECT ?)) OR (after_key <> '' AND after_key = (SELECT ?)))`
+	// releaseWaitsSQL clears the waits on an id (bound four times).
+	releaseWaitsSQL = `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
+		` + waitersOf + `
+		RETURNING id, after_exec, after_key, run_at`
+	// passOnWaitsSQL makes what waited for an id wait for what it waited for.
+	passOnWaitsSQL = `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN ? ELSE after_exec END,
+			after_key = CASE WHEN after_key = ? THEN ? ELSE after_key END
+		` + waitersOf + `
+		RETURNING after_exec, after_key`
+	// orderingTailSQL finds the unfinished execution of a hook's ordering
+	// key that no other waits for.
+	orderingTailSQL = `SELECT id FROM executions x WHERE ordering_key <> '' AND hook_id = ? AND ordering_key = (SELECT ?)
+		AND status IN ('pending', 'running')
+		AND NOT EXISTS (SELECT 1 FROM executions y WHERE y.after_key <> '' AND y.after_key = x.id)
+		ORDER BY id DESC LIMIT 1`
+	// supersedeSQL skips a debounce key's pending executions but one.
+	supersedeSQL = `UPDATE executions SET status = 'skipped', finished_at = ?, note = ?
+		WHERE debounce_key <> '' AND hook_id = ? AND debounce_key = (SELECT ?) AND status = 'pending' AND attempts = 0 AND id <> ?
+		RETURNING id, after_exec, after_key`
+)
+
 // releaseWaiting clears the waits on id of the executions behind it. Of
 // those now free to run, the first (by id) is leased to lease.Node when
 // lease is set and returned; the others are announced to the claimers.
@@ -177,10 +211,7 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 		var f freed
 		err := r.Scan(&f.id, &f.afterExec, &f.afterKey, &f.runAt)
 		return f, err
-	}, `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
-			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
-		WHERE status = 'pending' AND (after_exec = ? OR after_key = ?)
-		RETURNING id, after_exec, after_key, run_at`, id, id, id, id)
+	}, releaseWaitsSQL, id, id, id, id)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +236,7 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 		r, err := q.query(ctx, `WITH saved AS (`+update+` RETURNING id),
 			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
-				WHERE status = 'pending' AND (after_exec = ? OR after_key = ?) AND EXISTS (SELECT 1 FROM saved)
+				`+waitersOf+` AND EXISTS (SELECT 1 FROM saved)
 				RETURNING id, after_exec, after_key, run_at)
 			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
 			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`, append(args, x.ID, x.ID, x.ID, x.ID)...)
@@ -307,10 +338,7 @@ func (q *Q) ExecutionOrderingTail(ctx context.Context, hookID, key string) (stri
 	// The tail is the unfinished execution of the key that no other waits
 	// for (ids need not follow the order of the inserts: they are made
 	// before the transaction).
-	err := q.queryRow(ctx, `SELECT id FROM executions x WHERE hook_id = ? AND ordering_key = ?
-		AND status IN ('pending', 'running')
-		AND NOT EXISTS (SELECT 1 FROM executions y WHERE y.after_key = x.id)
-		ORDER BY id DESC LIMIT 1`, hookID, key).Scan(&id)
+	err := q.queryRow(ctx, orderingTailSQL, hookID, key).Scan(&id)
 	if err = q.fail("ordering tail", err); errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
@@ -329,9 +357,7 @@ func (q *Q) ExecutionSupersede(ctx context.Context, hookID, key, except, note st
 	rows, err := collect(ctx, q, "supersede debounced executions", func(r rowScanner) (gone, error) {
 		var g gone
 		return g, r.Scan(&g.id, &g.afterExec, &g.afterKey)
-	}, `UPDATE executions SET status = 'skipped', finished_at = ?, note = ?
-		WHERE hook_id = ? AND debounce_key = ? AND status = 'pending' AND attempts = 0 AND id <> ?
-		RETURNING id, after_exec, after_key`, us(now), note, hookID, key, except)
+	}, supersedeSQL, us(now), note, hookID, key, except)
 	if err != nil {
 		return 0, err
 	}
@@ -343,10 +369,7 @@ func (q *Q) ExecutionSupersede(ctx context.Context, hookID, key, except, note st
 			var ae, ak string
 			err := r.Scan(&ae, &ak)
 			return ae == "" && ak == "", err
-		}, `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN ? ELSE after_exec END,
-				after_key = CASE WHEN after_key = ? THEN ? ELSE after_key END
-			WHERE status = 'pending' AND (after_exec = ? OR after_key = ?)
-			RETURNING after_exec, after_key`, g.id, g.afterExec, g.id, g.afterKey, g.id, g.id)
+		}, passOnWaitsSQL, g.id, g.afterExec, g.id, g.afterKey, g.id, g.id)
 		if err != nil {
 			return 0, err
 		}

@@ -93,8 +93,11 @@ func CheckBackfill(t *testing.T, s store.Store) {
 		near("created_at", &v.Hook.CreatedAt, &h.CreatedAt)
 		near("updated_at", &v.Hook.UpdatedAt, &h.UpdatedAt)
 		near("next_run_at", v.Hook.NextRunAt, h.NextRunAt)
-		if v.Hook.RunCount != h.RunCount {
-			t.Errorf("%s: run_count %d, want %d", id, v.Hook.RunCount, h.RunCount)
+		// A version is the hook as JSON, without the schedule's counter;
+		// the runs counted before migration 00005 (the schedule's) carry
+		// over to run_count.
+		if h.Runs != h.RunCount {
+			t.Errorf("%s: run_count %d, want the schedule's %d", id, h.Runs, h.RunCount)
 		}
 	}
 }

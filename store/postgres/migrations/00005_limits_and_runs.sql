@@ -13,6 +13,9 @@ CREATE TABLE hook_runs (
     runs    BIGINT NOT NULL,
     last_at BIGINT
 );
+-- Runs counted before (a schedule's firings, in hooks.run_count) carry over.
+INSERT INTO hook_runs (hook_id, runs, last_at)
+    SELECT id, run_count, last_run_at FROM hooks WHERE run_count > 0;
 
 -- +goose Down
 DROP TABLE hook_runs;
