@@ -136,7 +136,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 		return nil, action.Fail(fmt.Errorf("%s: %w", target, err), nil)
 	}
 	host := strings.ToLower(u.Hostname())
-	release, wait, ok := e.slots.acquire(host)
+	release, wait, ok := e.slots.acquire(ctx, host)
 	if !ok {
 		return nil, action.Defer(e.o.Now().Add(wait), fmt.Sprintf("%d deliveries to %s are in flight (HOOKLINE_MAX_PER_DESTINATION)", e.o.MaxPerDestination, host))
 	}
