@@ -16,6 +16,11 @@ var eventCols = []string{"id", "account_id", "type", "collection", "data", "acto
 // EventInsert implements store.Querier. A repeated idempotency key is not an
 // error, also inside a transaction: ON CONFLICT DO NOTHING keeps a
 // PostgreSQL transaction usable.
+
+// eventByKeySQL finds an account's event by idempotency key (written as
+// the lookups of queue.go, for the partial index events_idempotency).
+const eventByKeySQL = `SELECT id FROM events WHERE idempotency_key <> '' AND account_id = ? AND idempotency_key = (SELECT ?)`
+
 func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted bool, err error) {
 	var enc jsonEnc
 	var data string
@@ -51,7 +56,7 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 		if !errors.Is(err, sql.ErrNoRows) {
 			return q.fail("insert event "+e.ID, err)
 		}
-		err = q.queryRow(ctx, `SELECT id FROM events WHERE account_id = ? AND idempotency_key = ?`,
+		err = q.queryRow(ctx, eventByKeySQL,
 			e.AccountID, e.IdempotencyKey).Scan(&id)
 		return q.fail("event by idempotency key", err)
 	})

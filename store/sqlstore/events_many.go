@@ -69,7 +69,7 @@ func (q *Q) EventInsertMany(ctx context.Context, evs []*hook.Event) ([]string, [
 			if inserted[i] {
 				continue
 			}
-			err := q.queryRow(ctx, `SELECT id FROM events WHERE account_id = ? AND idempotency_key = ?`,
+			err := q.queryRow(ctx, eventByKeySQL,
 				e.AccountID, e.IdempotencyKey).Scan(&ids[i])
 			if err != nil {
 				return q.fail("event by idempotency key", err)

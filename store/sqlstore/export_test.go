@@ -1,22 +1,31 @@
 package sqlstore
 
-// HotQueries are the statements that look executions up by a column with a
-// partial index, for TestHotQueriesUseIndexes.
-var HotQueries = map[string]string{
-	"release waits": releaseWaitsSQL,
-	"pass on waits": passOnWaitsSQL,
-	"ordering tail": orderingTailSQL,
-	"supersede":     supersedeSQL,
+// HotQuery is a statement that looks rows up by a column with a partial
+// index, and the indexes its plan must use.
+type HotQuery struct {
+	SQL     string
+	Indexes []string
+}
+
+var waitIndexes = []string{"executions_after_exec", "executions_after_key"}
+
+// HotQueries are checked by TestHotQueriesUseIndexes on both databases.
+var HotQueries = map[string]HotQuery{
+	"release waits": {releaseWaitsSQL, waitIndexes},
+	"pass on waits": {passOnWaitsSQL, waitIndexes},
+	"ordering tail": {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
+	"supersede":     {supersedeSQL, []string{"executions_debounce"}},
+	"event by key":  {eventByKeySQL, []string{"events_idempotency"}},
 }
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
-var HotQueriesPostgres = map[string]string{
-	"save and release": `WITH saved AS (UPDATE executions SET status = 'succeeded' WHERE id = ? RETURNING id),
+var HotQueriesPostgres = map[string]HotQuery{
+	"save and release": {`WITH saved AS (UPDATE executions SET status = 'succeeded' WHERE id = ? RETURNING id),
 		freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
 			` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
 			RETURNING id)
-		SELECT id FROM freed`,
+		SELECT id FROM freed`, waitIndexes},
 }
 
 // Rebind is the PostgreSQL form of a query of this package.
