@@ -122,7 +122,7 @@ func schemas(descs []action.Description) obj {
 	}
 	result := fieldsSchema(reflect.TypeOf(hook.ActionResult{}), obj{
 		"index":  obj{"description": "0-based position in the hook's actions (shown as action index+1)"},
-		"status": enum("pending", "success", "failed", "retrying", "skipped"),
+		"status": obj{"type": "string", "enum": []string{"pending", "success", "failed", "retrying", "skipped", "waiting"}, "description": "waiting: a wait action, until output.until"},
 		"case":   obj{"description": "0-based index of the case taken; null for the action's own config"},
 	})
 	out := obj{
@@ -187,7 +187,7 @@ func schemas(descs []action.Description) obj {
 			"items": arr(object(obj{
 				"kind": enum("event_type", "collection", "hook"), "key": str(), "action": enum("create", "update", "unchanged", "delete"),
 				"id": str(), "version": obj{"type": "integer"},
-				"diff": arr(object(obj{"field": str(), "old": obj{}, "new": obj{}})),
+				"diff": arr(object(obj{"field": str(), "old": obj{"nullable": true, "description": "any JSON value; null when unset"}, "new": obj{"nullable": true, "description": "any JSON value; null when unset"}})),
 			})),
 			"warnings": arr(str()),
 		}),

@@ -127,6 +127,9 @@ func (s *Server) operation(rt route) obj {
 		responses["201"] = jsonResp("Created: the event type, or {items} for an array", obj{"oneOf": []any{ref("EventType"), object(obj{"items": arr(ref("EventType"))}, "items")}})
 	case "POST /api/v1/events":
 		op["requestBody"] = body(oneOrMany("EventInput", maxBatch), true)
+	case "GET /api/v1/export":
+		responses["200"] = obj{"description": "The documents: {documents} (format=json, the default) or a YAML file (format=yaml)",
+			"content": obj{"application/json": obj{"schema": ref("ApplyRequest")}, "application/yaml": obj{"schema": obj{"description": "the documents of hooks-as-code, as YAML"}}}}
 	}
 	return op
 }
