@@ -147,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	})
 	e.dispatch = dispatch.New(dispatch.Config{
 		Store: e.st, Queue: e.queue, Rules: e.rules, IDs: e.ids.next, Now: e.now, MaxDepth: cfg.MaxDepth,
-		Queued: shares.Seen,
+		Queued: shares.Seen, Capped: shares.Capped,
 	})
 	e.hooks, e.accts = e.dispatch.Hooks, e.dispatch.Accounts
 	e.runner = runner.New(runner.Deps{

@@ -47,6 +47,10 @@ type Config struct {
 	// Queued, when set, is told the account of each execution due now that
 	// found no idle worker of this node (fair sharing, runner.Shares).
 	Queued func(accountID string)
+	// Capped, when set, says an account holds its share of this node's
+	// workers: its executions are left for the claimers rather than handed
+	// to an idle worker that would have to put them back.
+	Capped func(accountID string) bool
 }
 
 // Dispatcher turns firings into executions.
@@ -394,6 +398,10 @@ func (d *Dispatcher) preclaim(xs []*hook.Execution, now time.Time) (pre []*hook.
 			continue
 		}
 		if x.RunAt.After(now) {
+			queued = true
+			continue
+		}
+		if d.cfg.Capped != nil && d.cfg.Capped(x.AccountID) {
 			queued = true
 			continue
 		}

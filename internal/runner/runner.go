@@ -76,8 +76,10 @@ func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *sto
 	start := r.d.Now()
 	if !r.d.Shares.Enter(x.AccountID) {
 		// Its account holds its share of this node's workers while others
-		// wait: back to the queue for a moment, not counted as an attempt.
-		x.Status, x.RunAt = hook.StatusPending, start.Add(time.Duration(500+rand.IntN(500))*time.Millisecond)
+		// wait: back to the queue for a moment, not counted as an attempt
+		// (rare: neither preclaims nor claims take a capped account's work;
+		// this is one that raced with them).
+		x.Status, x.RunAt = hook.StatusPending, start.Add(time.Duration(100+rand.IntN(100))*time.Millisecond)
 		x.Attempts = max(0, x.Attempts-1)
 		r.save(ctx, x, nil)
 		return nil

@@ -58,6 +58,17 @@ func (s *Shares) Seen(account string) {
 	s.mu.Unlock()
 }
 
+// Capped reports whether account holds its share while others have work.
+func (s *Shares) Capped(account string) bool {
+	if s == nil || s.cap <= 0 {
+		return false
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running[account] >= s.cap && s.othersActive(account, now)
+}
+
 // Full lists the accounts that hold their share while others have work:
 // a claim should not take their executions now.
 func (s *Shares) Full() []string {

@@ -20,6 +20,11 @@ func TestSharesBoundAnAccountOnlyWhileOthersHaveWork(t *testing.T) {
 	if full := s.Full(); len(full) != 1 || full[0] != "a" {
 		t.Fatalf("full accounts %v, want a", full)
 	}
+	// New work of a is not handed to an idle worker (which would put it
+	// back), b's is.
+	if !s.Capped("a") || s.Capped("b") {
+		t.Fatalf("capped: a %v, b %v; want a only", s.Capped("a"), s.Capped("b"))
+	}
 	if !s.Enter("b") {
 		t.Fatal("b was refused")
 	}
