@@ -237,6 +237,57 @@ func (e *Engine) ListRecords(ctx context.Context, p Principal, accountID, collec
 	return e.st.RecordList(ctx, store.RecordFilter{AccountID: accountID, Collection: collection, Page: page})
 }
 
+// RecentRecords lists records of a collection newest first (the page's
+// cursor is the last id of the page before).
+func (e *Engine) RecentRecords(ctx context.Context, p Principal, accountID, collection string, page store.Page) ([]*store.Record, error) {
+	if _, err := e.GetCollection(ctx, p, accountID, collection); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	return e.st.RecordList(ctx, store.RecordFilter{AccountID: accountID, Collection: collection, Newest: true, Page: page})
+}
+
+// CountRecords counts the records of a collection.
+func (e *Engine) CountRecords(ctx context.Context, p Principal, accountID, collection string) (int, error) {
+	if _, err := e.GetCollection(ctx, p, accountID, collection); err != nil {
+		return 0, err
+	}
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	return e.st.RecordCount(ctx, accountID, collection)
+}
+
+// latestEventWindow is how many of the newest events LatestEvent looks
+// through.
+const latestEventWindow = 1000
+
+// LatestEvent is the newest event of type typ of the account or the
+// accounts below it, among their newest thousand events (sample data for
+// the hook editor); nil when there is none.
+func (e *Engine) LatestEvent(ctx context.Context, p Principal, accountID, typ string) (*hook.Event, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, PermRead); err != nil {
+		return nil, err
+	}
+	sub, err := e.accts.Subtree(ctx, e.st, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if len(sub) > 100 { // a sample, not a search: the account and its first hundred
+		sub = sub[:100]
+	}
+	ev, err := e.st.EventLatest(ctx, sub, typ, latestEventWindow)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return ev, err
+}
+
 // UpdateRecord merges data into a record and emits records.update (with
 // previous) in one transaction. keep, when set, decides per field whether
 // this write may set it (first-writer-wins for update_record actions).

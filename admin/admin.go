@@ -121,6 +121,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/hooks/new", h.authed(h.editorSave))
 	m.Handle("POST /admin/hooks/live", h.authed(h.editorLive))
 	m.Handle("POST /admin/hooks/dryrun", h.authed(h.editorDryRun))
+	m.Handle("POST /admin/hooks/scope", h.authed(h.pickerScope))
 	m.Handle("GET /admin/hooks/{id}", h.authed(h.editorEdit))
 	m.Handle("POST /admin/hooks/{id}", h.authed(h.editorSave))
 	m.Handle("POST /admin/hooks/{id}/duplicate", h.authed(h.hookDuplicate))

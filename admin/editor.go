@@ -227,6 +227,11 @@ func (h *Handler) editorView(ctx context.Context, r *http.Request, s *session, f
 	}
 	v.Blank = actionView{Type: blank, Values: map[string]string{}, Retry: map[string]string{}}
 	v.Sample = sampleData(f)
+	if f.Get("test_data") == "" {
+		if seen, _ := h.editorSamples(ctx, s, f, 1); len(seen) > 0 {
+			v.Sample = pretty(seen[0])
+		}
+	}
 	if f.Get("trigger_kind") == "schedule" {
 		hk, _ := h.cat.parseHookForm(f)
 		v.Schedule, _ = h.schedulePreview(hk)

@@ -125,6 +125,10 @@ type Querier interface {
 	// error other than a repeated idempotency key fails the whole call).
 	EventInsertMany(ctx context.Context, evs []*hook.Event) (ids []string, inserted []bool, err error)
 	EventGet(ctx context.Context, id string) (*hook.Event, error)
+	// EventLatest is the newest event of type typ among the newest within
+	// events of the accounts (a bounded look for sample data, not a search:
+	// ErrNotFound when none of them has that type).
+	EventLatest(ctx context.Context, accountIDs []string, typ string, within int) (*hook.Event, error)
 
 	ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error
 	ExecutionGet(ctx context.Context, id string) (*hook.Execution, error)
@@ -219,6 +223,7 @@ type Querier interface {
 	RecordInsert(ctx context.Context, r *Record) error
 	RecordGet(ctx context.Context, accountID, collection, id string) (*Record, error)
 	RecordList(ctx context.Context, f RecordFilter) ([]*Record, error)
+	RecordCount(ctx context.Context, accountID, collection string) (int, error)
 	RecordUpdate(ctx context.Context, r *Record) error
 	RecordDelete(ctx context.Context, accountID, collection, id string) error
 
@@ -351,10 +356,14 @@ type Record struct {
 	UpdatedAt  time.Time
 }
 
-// RecordFilter selects records of one collection, ordered by id.
+// RecordFilter selects records of one collection, ordered by id (ids sort
+// by creation time).
 type RecordFilter struct {
 	AccountID  string
 	Collection string
+	// Newest lists newest first: by id descending, the cursor being the
+	// last id of the page before.
+	Newest bool
 	Page
 }
 

@@ -68,16 +68,43 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 
 // EventGet implements store.Querier.
 func (q *Q) EventGet(ctx context.Context, id string) (*hook.Event, error) {
+	e, err := scanEvent(q.queryRow(ctx, `SELECT `+cols("", eventCols)+` FROM events WHERE id = ?`, id))
+	if err != nil {
+		return nil, q.fail("event "+id, err)
+	}
+	return e, nil
+}
+
+// EventLatest implements store.Querier: the newest within events of the
+// accounts are read by id (the primary key, newest first), then the newest
+// of type typ among them.
+func (q *Q) EventLatest(ctx context.Context, accountIDs []string, typ string, within int) (*hook.Event, error) {
+	if len(accountIDs) == 0 {
+		return nil, q.fail("latest event of "+typ, sql.ErrNoRows)
+	}
+	args := make([]any, 0, len(accountIDs)+2)
+	for _, a := range accountIDs {
+		args = append(args, a)
+	}
+	args = append(args, max(within, 1), typ)
+	query := `SELECT ` + cols("", eventCols) + ` FROM (SELECT ` + cols("", eventCols) + ` FROM events WHERE account_id IN (` +
+		placeholders(len(accountIDs)) + `) ORDER BY id DESC LIMIT ?) recent WHERE type = ? ORDER BY id DESC LIMIT 1`
+	e, err := scanEvent(q.queryRow(ctx, query, args...))
+	if err != nil {
+		return nil, q.fail("latest event of "+typ, err)
+	}
+	return e, nil
+}
+
+func scanEvent(r rowScanner) (*hook.Event, error) {
 	var (
 		e        hook.Event
 		data     string
 		actor    sql.NullString
 		occurred int64
 	)
-	err := q.queryRow(ctx, `SELECT `+cols("", eventCols)+` FROM events WHERE id = ?`, id).Scan(
-		&e.ID, &e.AccountID, &e.Type, &e.Collection, &data, &actor, &occurred, &e.IdempotencyKey, &e.Depth)
-	if err != nil {
-		return nil, q.fail("event "+id, err)
+	if err := r.Scan(&e.ID, &e.AccountID, &e.Type, &e.Collection, &data, &actor, &occurred, &e.IdempotencyKey, &e.Depth); err != nil {
+		return nil, err
 	}
 	var d jsonDec
 	d.val("event data", data, &e.Data)

@@ -196,11 +196,25 @@ func (q *Q) RecordList(ctx context.Context, f store.RecordFilter) ([]*store.Reco
 	var w where
 	w.add("account_id = ?", f.AccountID)
 	w.add("collection = ?", f.Collection)
-	if f.Cursor != "" {
+	order := ` ORDER BY id LIMIT ?`
+	switch {
+	case f.Newest:
+		order = ` ORDER BY id DESC LIMIT ?`
+		if f.Cursor != "" {
+			w.add("id < ?", f.Cursor)
+		}
+	case f.Cursor != "":
 		w.add("id > ?", f.Cursor)
 	}
-	return collect(ctx, q, "list records", scanRecord, recordSelect+w.String()+` ORDER BY id LIMIT ?`,
+	return collect(ctx, q, "list records", scanRecord, recordSelect+w.String()+order,
 		append(w.args, limitOf(f.Page))...)
+}
+
+// RecordCount implements store.Querier.
+func (q *Q) RecordCount(ctx context.Context, accountID, collection string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM records WHERE account_id = ? AND collection = ?`, accountID, collection).Scan(&n)
+	return n, q.fail("count records", err)
 }
 
 // RecordUpdate implements store.Querier: data and updated_at.

@@ -111,6 +111,21 @@ func testCollectionsRecords(e *env) {
 	e.equal("page 1", page(""), []string{recs[0].ID, recs[1].ID})
 	e.equal("page 2", page(recs[1].ID), []string{recs[2].ID, recs[3].ID})
 	e.equal("page 3", page(recs[3].ID), []string{recs[4].ID})
+	newest := func(cursor string) []string {
+		e.t.Helper()
+		rs, err := e.s.RecordList(e.ctx, store.RecordFilter{AccountID: a.ID, Collection: "orders", Newest: true, Page: store.Page{Limit: 2, Cursor: cursor}})
+		e.must(err)
+		return ids(rs, func(r *store.Record) string { return r.ID })
+	}
+	e.equal("newest page 1", newest(""), []string{recs[4].ID, recs[3].ID})
+	e.equal("newest page 2", newest(recs[3].ID), []string{recs[2].ID, recs[1].ID})
+	e.equal("newest page 3", newest(recs[1].ID), []string{recs[0].ID})
+	n, err := e.s.RecordCount(e.ctx, a.ID, "orders")
+	e.must(err)
+	e.equal("count", n, 5)
+	n, err = e.s.RecordCount(e.ctx, a.ID, "nowhere")
+	e.must(err)
+	e.equal("count of no collection", n, 0)
 
 	e.must(e.s.RecordDelete(e.ctx, a.ID, "orders", recs[4].ID))
 	e.isErr(e.s.RecordDelete(e.ctx, a.ID, "orders", recs[4].ID), store.ErrNotFound)
