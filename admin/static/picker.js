@@ -22,7 +22,7 @@
 
   var list = document.createElement("ul");
   list.id = "picker-list";
-  list.className = "picker";
+  list.className = "var-picker";
   list.setAttribute("role", "listbox");
   list.setAttribute("aria-label", "Variables in scope");
   list.hidden = true;
@@ -148,7 +148,8 @@
   function varAtCursor(el) {
     var c = el.selectionStart;
     if (c == null || !scope) { return null; }
-    var left = el.value.slice(0, c).match(/[\w.]*$/)[0];
+    // Just after a hole ("{{record.total}}|"): the hole's variable.
+    var left = el.value.slice(0, c).replace(/\s*\}\}$/, "").match(/[\w.]*$/)[0];
     var right = el.value.slice(c).match(/^[\w.]*/)[0];
     var path = (left + right).replace(/\.+$/, "");
     if (!path) { return null; }
@@ -271,6 +272,7 @@
       render();
     } else if (ev.key === "Enter" || ev.key === "Tab") {
       if (active < 0) { return; }
+      swallow = ev.key === "Enter";
       choose(active);
     } else if (ev.key === "Escape") {
       close();
@@ -279,6 +281,14 @@
     }
     ev.preventDefault();
   });
+  // The Enter that chose a suggestion adds no line break (some input
+  // methods send it apart from the keydown).
+  var swallow = false;
+  form.addEventListener("beforeinput", function (ev) {
+    if (swallow && /^insert(LineBreak|Paragraph)$/.test(ev.inputType)) { ev.preventDefault(); }
+    swallow = false;
+  });
+  form.addEventListener("keyup", function () { swallow = false; });
   // A press on a suggestion keeps the focus in the field.
   list.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
   list.addEventListener("click", function (ev) {
