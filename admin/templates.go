@@ -87,10 +87,25 @@ func (h *Handler) funcs() template.FuncMap {
 		"truncate":   truncate,
 		"bytesize":   byteSize,
 		"collection": cdcCollection,
+		"shortid":    shortID,
 		"rows": func(lo, hi int, s string) int {
 			return min(max(strings.Count(s, "\n")+1, lo), hi)
 		},
 	}
+}
+
+// shortID cuts a long id to its prefix and last characters (rec_…x7tr).
+func shortID(id string) string {
+	if len(id) <= 16 {
+		return id
+	}
+	pre, _, _ := strings.Cut(id, "_")
+	if len(pre) > 5 {
+		pre = ""
+	} else {
+		pre += "_"
+	}
+	return pre + "…" + id[len(id)-8:]
 }
 
 func asTime(v any) (time.Time, bool) {
