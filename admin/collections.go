@@ -70,4 +70,3 @@ func (h *Handler) collectionDelete(w http.ResponseWriter, r *http.Request, s *se
 	h.redirect(w, r, "/admin/collections"+accountQuery(account), "ok", "Deleted collection "+name+" and its records.")
 	return nil
 }
-
