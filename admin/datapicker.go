@@ -41,6 +41,9 @@ type pickScope struct {
 	Vars []pickVar `json:"vars"`
 	// Source says where the sample values come from.
 	Source string `json:"source"`
+	// Sample is the latest record or event as the test panel shows it,
+	// when the form sent no sample data of its own.
+	Sample string `json:"sample,omitempty"`
 }
 
 // stepInfo is an action of the form, as steps.<name> shows it.
@@ -293,6 +296,7 @@ func (h *Handler) pickerScope(w http.ResponseWriter, r *http.Request, s *session
 		}
 	}
 	sample, bad := sampleFromForm(f.Get("test_data"))
+	var fresh string
 	switch {
 	case bad != "":
 		source = "none: " + bad
@@ -302,7 +306,11 @@ func (h *Handler) pickerScope(w http.ResponseWriter, r *http.Request, s *session
 			source = "the test panel's sample data"
 		}
 	case len(seen) > 0:
-		in.Sample = seen[0]
+		in.Sample, fresh = seen[0], pretty(seen[0])
+	default:
+		fresh = sampleData(url.Values{"trigger_kind": {in.Kind}})
+		in.Sample, _ = sampleFromForm(fresh)
+		source = "an example (no record or event to show yet)"
 	}
 	for i, a := range h.cat.actionsFromForm(f) {
 		name := a.Name
@@ -318,5 +326,5 @@ func (h *Handler) pickerScope(w http.ResponseWriter, r *http.Request, s *session
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(pickScope{Vars: buildScope(in), Source: source})
+	return json.NewEncoder(w).Encode(pickScope{Vars: buildScope(in), Source: source, Sample: fresh})
 }

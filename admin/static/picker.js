@@ -31,18 +31,26 @@
   function pickable(el) { return el && el.matches && el.matches("[data-templated], [data-expr]") && !el.closest("fieldset:disabled"); }
 
   // What the scope depends on; the scope is fetched again when it changes.
+  // The test panel's sample data follows the trigger (the latest record or
+  // event) until someone edits it.
+  var testData = form.querySelector("[name=test_data]");
+  var testEdited = form.getAttribute("data-errors") !== "[]";
   var keyRE = /^(trigger_kind|trigger\.event|trigger\.collection|account_id|test_data)$|^actions\[\d+\]\.(name|type)$/;
   function keyOf() {
     var parts = [];
-    new FormData(form).forEach(function (v, k) { if (keyRE.test(k)) { parts.push(k + "=" + v); } });
+    new FormData(form).forEach(function (v, k) {
+      if (keyRE.test(k) && (k !== "test_data" || testEdited)) { parts.push(k + "=" + v); }
+    });
     return parts.join("&");
   }
   function load() {
     var key = keyOf();
     if (scope && key === scopeKey) { return Promise.resolve(scope); }
     if (loading && loading.key === key) { return loading.p; }
+    var body = new URLSearchParams(new FormData(form));
+    if (!testEdited) { body.delete("test_data"); }
     var p = fetch(url, {
-      method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
+      method: "POST", body: body, credentials: "same-origin",
       headers: { "X-Requested-With": "hookline-admin", "X-CSRF-Token": csrf, "Accept": "application/json" }
     }).then(function (r) {
       if (!r.ok) { throw new Error("scope " + r.status); }
@@ -50,6 +58,7 @@
     }).then(function (s) {
       scope = s;
       scopeKey = key;
+      if (testData && !testEdited && s.sample) { testData.value = s.sample; }
       return s;
     });
     loading = { key: key, p: p };
@@ -253,7 +262,12 @@
     load().then(function () { if (document.activeElement === ev.target) { showPreview(ev.target, varAtCursor(ev.target)); } }, function () {});
   });
   form.addEventListener("input", function (ev) {
+    if (ev.target === testData) { testEdited = true; }
     if (pickable(ev.target) && ev.isTrusted) { update(ev.target); }
+  });
+  // A new trigger (kind, collection, event) brings its own sample data.
+  form.addEventListener("change", function (ev) {
+    if (!testEdited && keyRE.test(ev.target.name || "") && ev.target !== testData) { load().catch(function () {}); }
   });
   form.addEventListener("click", function (ev) {
     if (pickable(ev.target)) { update(ev.target); }
