@@ -9,11 +9,20 @@ import (
 )
 
 type collectionsView struct {
-	Collections []*store.Collection
+	Collections []collectionRow
 	Scope       *scope
 	Account     string
 	Name        string
+	Schema      string
 	Error       string
+}
+
+// collectionRow is a collection in the list, with its record count and
+// how many fields its schema names (-1: no schema).
+type collectionRow struct {
+	*store.Collection
+	Count  int
+	Fields int
 }
 
 func (h *Handler) collectionsView(r *http.Request, s *session) (*collectionsView, error) {
@@ -22,8 +31,23 @@ func (h *Handler) collectionsView(r *http.Request, s *session) (*collectionsView
 		return nil, err
 	}
 	v := &collectionsView{Scope: sc, Account: sc.pick(r, s.AccountID)}
-	v.Collections, err = h.e.ListCollections(r.Context(), s.p, v.Account)
-	return v, err
+	cols, err := h.e.ListCollections(r.Context(), s.p, v.Account)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cols {
+		row := collectionRow{Collection: c, Fields: -1}
+		if props, ok := c.Schema["properties"].(map[string]any); ok {
+			row.Fields = len(props)
+		} else if c.Schema != nil {
+			row.Fields = 0
+		}
+		if row.Count, err = h.e.CountRecords(r.Context(), s.p, v.Account, c.Name); err != nil {
+			return nil, err
+		}
+		v.Collections = append(v.Collections, row)
+	}
+	return v, nil
 }
 
 // collectionsPage lists an account's collections (modules).
@@ -44,12 +68,20 @@ func (h *Handler) collectionCreate(w http.ResponseWriter, r *http.Request, s *se
 		return err
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	if _, err := h.e.CreateCollection(r.Context(), s.p, v.Account, name, nil); err != nil {
+	raw := r.PostForm.Get("schema")
+	var errs []fieldErr
+	schema := parseObject(raw, "schema", &errs)
+	if len(errs) > 0 {
+		v.Error, v.Name, v.Schema = "The JSON Schema "+errs[0].Message, name, raw
+		h.render(w, r, s, http.StatusUnprocessableEntity, "collections", "Collections", "collections", v)
+		return nil
+	}
+	if _, err := h.e.CreateCollection(r.Context(), s.p, v.Account, name, schema); err != nil {
 		st, msg := errMessage(err)
 		if st >= 500 || st == http.StatusForbidden || st == http.StatusNotFound {
 			return err
 		}
-		v.Error, v.Name = msg, name
+		v.Error, v.Name, v.Schema = msg, name, raw
 		h.render(w, r, s, st, "collections", "Collections", "collections", v)
 		return nil
 	}
