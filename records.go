@@ -260,13 +260,9 @@ func (e *Engine) CountRecords(ctx context.Context, p Principal, accountID, colle
 	return e.st.RecordCount(ctx, accountID, collection)
 }
 
-// latestEventWindow is how many of the newest events LatestEvent looks
-// through.
-const latestEventWindow = 1000
-
 // LatestEvent is the newest event of type typ of the account or the
-// accounts below it, among their newest thousand events (sample data for
-// the hook editor); nil when there is none.
+// accounts below it (the first twenty): sample data for the hook
+// editor; nil when there is none.
 func (e *Engine) LatestEvent(ctx context.Context, p Principal, accountID, typ string) (*hook.Event, error) {
 	if accountID == "" {
 		accountID = p.AccountID
@@ -278,10 +274,10 @@ func (e *Engine) LatestEvent(ctx context.Context, p Principal, accountID, typ st
 	if err != nil {
 		return nil, err
 	}
-	if len(sub) > 100 { // a sample, not a search: the account and its first hundred
-		sub = sub[:100]
+	if len(sub) > 20 { // a sample, not a search: the account and the first below it
+		sub = sub[:20]
 	}
-	ev, err := e.st.EventLatest(ctx, sub, typ, latestEventWindow)
+	ev, err := e.st.EventLatest(ctx, sub, typ)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

@@ -125,10 +125,9 @@ type Querier interface {
 	// error other than a repeated idempotency key fails the whole call).
 	EventInsertMany(ctx context.Context, evs []*hook.Event) (ids []string, inserted []bool, err error)
 	EventGet(ctx context.Context, id string) (*hook.Event, error)
-	// EventLatest is the newest event of type typ among the newest within
-	// events of the accounts (a bounded look for sample data, not a search:
-	// ErrNotFound when none of them has that type).
-	EventLatest(ctx context.Context, accountIDs []string, typ string, within int) (*hook.Event, error)
+	// EventLatest is the newest event of type typ of the accounts
+	// (ErrNotFound when none has one); one index seek per account.
+	EventLatest(ctx context.Context, accountIDs []string, typ string) (*hook.Event, error)
 
 	ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error
 	ExecutionGet(ctx context.Context, id string) (*hook.Execution, error)

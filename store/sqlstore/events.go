@@ -75,25 +75,29 @@ func (q *Q) EventGet(ctx context.Context, id string) (*hook.Event, error) {
 	return e, nil
 }
 
-// EventLatest implements store.Querier: the newest within events of the
-// accounts are read by id (the primary key, newest first), then the newest
-// of type typ among them.
-func (q *Q) EventLatest(ctx context.Context, accountIDs []string, typ string, within int) (*hook.Event, error) {
-	if len(accountIDs) == 0 {
+// latestEventSQL is an account's newest event of a type.
+var latestEventSQL = `SELECT ` + cols("", eventCols) + ` FROM events WHERE account_id = ? AND type = ? ORDER BY id DESC LIMIT 1`
+
+// EventLatest implements store.Querier: the newest event of the type of
+// each account (events_account_type), then the newest of those.
+func (q *Q) EventLatest(ctx context.Context, accountIDs []string, typ string) (*hook.Event, error) {
+	var latest *hook.Event
+	for _, a := range accountIDs {
+		e, err := scanEvent(q.queryRow(ctx, latestEventSQL, a, typ))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, q.fail("latest event of "+typ, err)
+		}
+		if latest == nil || e.ID > latest.ID {
+			latest = e
+		}
+	}
+	if latest == nil {
 		return nil, q.fail("latest event of "+typ, sql.ErrNoRows)
 	}
-	args := make([]any, 0, len(accountIDs)+2)
-	for _, a := range accountIDs {
-		args = append(args, a)
-	}
-	args = append(args, max(within, 1), typ)
-	query := `SELECT ` + cols("", eventCols) + ` FROM (SELECT ` + cols("", eventCols) + ` FROM events WHERE account_id IN (` +
-		placeholders(len(accountIDs)) + `) ORDER BY id DESC LIMIT ?) recent WHERE type = ? ORDER BY id DESC LIMIT 1`
-	e, err := scanEvent(q.queryRow(ctx, query, args...))
-	if err != nil {
-		return nil, q.fail("latest event of "+typ, err)
-	}
-	return e, nil
+	return latest, nil
 }
 
 func scanEvent(r rowScanner) (*hook.Event, error) {

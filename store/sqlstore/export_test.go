@@ -16,6 +16,7 @@ var HotQueries = map[string]HotQuery{
 	"ordering tail": {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
 	"supersede":     {supersedeSQL, []string{"executions_debounce"}},
 	"event by key":  {eventByKeySQL, []string{"events_idempotency"}},
+	"latest event":  {latestEventSQL, []string{"events_account_type"}},
 }
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
