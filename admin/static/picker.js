@@ -177,14 +177,18 @@
     }
   }
 
+  // The list goes under the field, below its preview line when shown (the
+  // preview names the highlighted suggestion's value and where it is from).
   function place(el) {
     var r = el.getBoundingClientRect();
+    var p = el.nextElementSibling;
+    var bottom = p && p.hasAttribute("data-pick-preview") && !p.hidden ? p.getBoundingClientRect().bottom : r.bottom;
     var vw = document.documentElement.clientWidth;
     var width = Math.min(Math.max(r.width, 280), vw - 16);
     var left = Math.min(r.left, vw - width - 8);
     list.style.width = width + "px";
     list.style.left = (Math.max(8, left) + window.scrollX) + "px";
-    list.style.top = (r.bottom + window.scrollY + 2) + "px";
+    list.style.top = (bottom + window.scrollY + 2) + "px";
   }
 
   function render() {
@@ -212,6 +216,7 @@
       list.children[active].scrollIntoView({ block: "nearest" });
       showPreview(field, items[active]);
     }
+    if (!list.hidden) { place(field); }
   }
 
   function update(el) {
