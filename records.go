@@ -197,14 +197,17 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 	}
 	err = e.st.Tx(ctx, func(q store.Querier) error {
 		if err := q.RecordInsert(ctx, r); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return notFound("collection")
-			}
 			return err
 		}
 		_, err = e.storePlan(ctx, q, plan)
 		return err
 	})
+	// The insert's error may come from the commit (PostgreSQL sends the
+	// transaction's writes together): the record's account or collection
+	// is gone.
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("collection")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,12 @@ type Store interface {
 	// effects outside q. Notifications made in fn are delivered after
 	// commit. fn must use q only: on SQLite, calling the Store's own write
 	// methods or Tx from fn deadlocks. On PostgreSQL an error from q (a
-	// conflict, say) aborts the transaction: return it.
+	// conflict, say) aborts the transaction: return it. Inside fn the
+	// writes whose outcome the caller does not read (RecordInsert,
+	// EventInsert without an idempotency key, ExecutionInsert) may return
+	// nil and report their error later, from the next call on q or from Tx
+	// itself (PostgreSQL sends them with the next statement or the COMMIT,
+	// in one round trip); the error is the same (ErrNotFound, ErrConflict…).
 	Tx(ctx context.Context, fn func(q Querier) error) error
 	// Listen delivers notifications of the given topics (from this and, on
 	// shared databases, other nodes) to fn until ctx is done. fn must not block.

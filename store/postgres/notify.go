@@ -90,7 +90,7 @@ func (n *notifier) send(list []note) {
 	defer cancel()
 	// Failing (the database is down), the notifications are dropped: the
 	// listeners reconnect and look for work then.
-	if _, err := n.s.db.ExecContext(ctx, b.String(), args...); err == nil {
+	if _, err := n.s.pool.Exec(ctx, b.String(), args...); err == nil {
 		n.sent.Add(1)
 	}
 }

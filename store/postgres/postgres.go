@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -59,8 +60,9 @@ type Store struct {
 	*sqlstore.Q
 
 	opts   Options
-	cfg    *pgx.ConnConfig
-	db     *sql.DB
+	cfg    *pgx.ConnConfig // of the LISTEN connections
+	pool   *pgxpool.Pool
+	db     *sql.DB // database/sql over pool, for goose
 	schema string
 	health sqlstore.Health
 	notes  *notifier
@@ -108,32 +110,34 @@ var retryable = pgCode("40001", "40P01")
 // Call Migrate before use.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	opts = opts.WithDefaults()
-	cfg, err := pgx.ParseConfig(url)
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
-	s := &Store{opts: opts, cfg: cfg, listeners: map[int]context.CancelFunc{}}
-	pool := cfg.Copy()
-	pool.Tracer = &s.rt
-	s.db = stdlib.OpenDB(*pool)
-	s.db.SetMaxOpenConns(opts.MaxConns)
-	s.db.SetMaxIdleConns(opts.MaxConns)
-	s.db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&s.schema); err != nil {
-		s.db.Close()
+	s := &Store{opts: opts, cfg: cfg.ConnConfig.Copy(), listeners: map[int]context.CancelFunc{}}
+	cfg.MaxConns = int32(opts.MaxConns)
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.ConnConfig.Tracer = &s.rt
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&s.schema); err != nil {
+		s.pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	if s.schema == "" {
-		s.db.Close()
+		s.pool.Close()
 		return nil, errors.New("postgres: no schema: the search_path names no existing schema")
 	}
+	s.db = stdlib.OpenDBFromPool(s.pool)
+	direct := poolDB{s.pool}
 	s.Q = sqlstore.New(sqlstore.Config{
 		Dialect: dialect,
-		Read:    s.db,
-		Direct:  s.db,
+		Read:    direct,
+		Direct:  direct,
 		Tx:      s.tx,
 		Notify: func(ctx context.Context, topic, payload string) error {
-			return s.notify(ctx, s.db, topic, payload)
+			return s.notify(ctx, topic, payload)
 		},
 		Health: &s.health,
 	})
@@ -174,10 +178,12 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
+	defer conn.Release() // a connection left inside a transaction is closed
+	tx := &pipeTx{conn: conn.Conn()}
 	var q *sqlstore.Q
 	q = sqlstore.NewTx(dialect, tx, func(_ context.Context, topic, payload string) error {
 		q.AfterTx(func(committed bool) {
@@ -190,26 +196,27 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	over, durable := false, false
 	defer func() {
 		if !over { // fn failed or panicked
-			_ = tx.Rollback()
+			tx.rollback()
 		}
-		// A failed Commit may still have committed: callers treat
+		// A failed COMMIT may still have committed: callers treat
 		// "not durable" as "unknown", never as "surely gone".
 		q.EndTx(durable)
 	}()
 	if err := fn(q); err != nil {
 		return err
 	}
-	over = true // whatever Commit says, the transaction is over
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+	over = true // whatever COMMIT says, the transaction is over
+	if err := tx.commit(ctx); err != nil {
+		tx.rollback()
+		return err
 	}
 	durable = true
 	return nil
 }
 
-// notify sends pg_notify on db (a transaction delivers at commit).
-func (s *Store) notify(ctx context.Context, db sqlstore.DB, topic, payload string) error {
-	if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(topic), payload); err != nil {
+// notify sends pg_notify at once.
+func (s *Store) notify(ctx context.Context, topic, payload string) error {
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel(topic), payload); err != nil {
 		return fmt.Errorf("postgres: notify %s: %w", topic, err)
 	}
 	return nil
@@ -271,7 +278,9 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.notes.close()
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	s.pool.Close()
+	if err != nil {
 		return fmt.Errorf("postgres: close: %w", err)
 	}
 	return nil

@@ -2,8 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/hookline/hookline/hook"
 	"github.com/hookline/hookline/internal/testdb"
 	"github.com/hookline/hookline/store"
 	"github.com/hookline/hookline/store/postgres"
@@ -30,4 +33,48 @@ func open(t testing.TB, opts postgres.Options) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, postgres.Options{}) })
+}
+
+// TestAcceptOneRoundTrip: a transaction that only writes (a record, its
+// event, the event's executions) goes to the database as one pipelined
+// batch: BEGIN, the three INSERTs and COMMIT in one round trip.
+func TestAcceptOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
+	if err := s.AccountInsert(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CollectionInsert(ctx, &store.Collection{AccountID: a.ID, Name: "orders", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	accept := func(i int) error {
+		id := fmt.Sprintf("%03d", i)
+		ev := &hook.Event{ID: "ev_" + id, Type: hook.EventRecordCreate, AccountID: a.ID, OccurredAt: now}
+		return s.Tx(ctx, func(q store.Querier) error {
+			if err := q.RecordInsert(ctx, &store.Record{ID: "rec_" + id, AccountID: a.ID, Collection: "orders",
+				Data: map[string]any{}, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+			if _, _, err := q.EventInsert(ctx, ev); err != nil {
+				return err
+			}
+			return q.ExecutionInsert(ctx, &hook.Execution{ID: "ex_" + id, AccountID: a.ID, HookID: "hk_1",
+				EventID: ev.ID, TriggerType: hook.TriggerEvent, Status: hook.StatusPending, RunAt: now, CreatedAt: now})
+		})
+	}
+	for i := range 10 {
+		before := s.RoundTrips()
+		if err := accept(i); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.RoundTrips() - before; n != 1 {
+			t.Fatalf("accepting %d: %d round trips, want 1", i, n)
+		}
+	}
+	if _, err := s.ExecutionGet(ctx, "ex_009"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -207,25 +207,25 @@ type wdb struct {
 	pool *sql.DB
 }
 
-func (w wdb) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (w wdb) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return w.c.Exec(context.WithoutCancel(ctx), query, args...)
+}
+
+func (w wdb) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return w.c.ExecContext(context.WithoutCancel(ctx), query, args...)
+	return w.c.Query(context.WithoutCancel(ctx), query, args...)
 }
 
-func (w wdb) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return w.c.QueryContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (w wdb) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (w wdb) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	if ctx.Err() != nil {
 		return w.pool.QueryRowContext(ctx, query, args...) // Scan reports ctx.Err()
 	}
-	return w.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+	return w.c.QueryRow(context.WithoutCancel(ctx), query, args...)
 }
 
 // commitGroup runs the requests of one group in one transaction. It runs
@@ -272,7 +272,7 @@ func (r *request) start() bool {
 }
 
 func (s *Store) exec(q string) error {
-	_, err := s.wcache.ExecContext(context.Background(), q)
+	_, err := s.wcache.Exec(context.Background(), q)
 	return err
 }
 

@@ -41,8 +41,8 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 	err = q.write1(ctx, func(q *Q) error {
 		id, inserted = "", false
 		if e.IdempotencyKey == "" {
-			if _, err := q.exec(ctx, insert, args...); err != nil {
-				return q.fail("insert event "+e.ID, err)
+			if err := q.execLater(ctx, "insert event "+e.ID, insert, args...); err != nil {
+				return err
 			}
 			id, inserted = e.ID, true
 			return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -120,8 +119,8 @@ func (q *Q) ExecutionInsert(ctx context.Context, xs ...*hook.Execution) error {
 				query += ", " + row
 			}
 			w := len(executionCols)
-			if _, err := q.exec(ctx, query, args[start*w:(start+n)*w]...); err != nil {
-				return q.fail(fmt.Sprintf("insert execution %s", xs[start].ID), err)
+			if err := q.execLater(ctx, "insert execution "+xs[start].ID, query, args[start*w:(start+n)*w]...); err != nil {
+				return err
 			}
 		}
 		return nil

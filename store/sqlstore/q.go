@@ -65,11 +65,74 @@ func (d *Dialect) rebind(query string) string {
 	return b.String()
 }
 
-// DB is what statements run on: *sql.DB, *sql.Tx, *sql.Conn or a StmtCache.
+// DB is what statements run on. SQLite's writer and readers adapt
+// database/sql (SQL); PostgreSQL runs pgx natively.
 type DB interface {
+	// Exec runs a statement and returns the rows it affected.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows are the rows of a query (*sql.Rows is one).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Row is the one row of a query; Scan reports sql.ErrNoRows (or an error
+// wrapping it) when there is none.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Deferrer is a transaction's DB that can hold a write back and send it
+// with the next statement or the commit (PostgreSQL pipelines them: one
+// round trip). fail maps the error of the write once it is known; the
+// transaction then fails with it.
+type Deferrer interface {
+	Defer(query string, args []any, fail func(error) error)
+}
+
+// SQLDB is what database/sql runs statements on: *sql.DB, *sql.Tx, *sql.Conn.
+type SQLDB interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// SQL adapts a database/sql handle to DB.
+func SQL(db SQLDB) DB { return sqlDB{db} }
+
+type sqlDB struct{ db SQLDB }
+
+func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return sqlExec(s.db.ExecContext(ctx, query, args...))
+}
+
+func (s sqlDB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	return sqlQuery(s.db.QueryContext(ctx, query, args...))
+}
+
+func (s sqlDB) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+func sqlExec(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// sqlQuery keeps a nil *sql.Rows from becoming a non-nil Rows.
+func sqlQuery(r *sql.Rows, err error) (Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // TxFunc runs fn in one transaction of the driver.
@@ -178,25 +241,35 @@ func (q *Q) write1(ctx context.Context, fn func(q *Q) error) error {
 	return q.tx(ctx, fn)
 }
 
-func (q *Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.db.ExecContext(ctx, q.d.rebind(query), args...)
+// exec runs a statement and returns the rows it affected.
+func (q *Q) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return q.db.Exec(ctx, q.d.rebind(query), args...)
 }
 
-func (q *Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.db.QueryContext(ctx, q.d.rebind(query), args...)
+func (q *Q) query(ctx context.Context, query string, args ...any) (Rows, error) {
+	return q.db.Query(ctx, q.d.rebind(query), args...)
 }
 
-func (q *Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.db.QueryRowContext(ctx, q.d.rebind(query), args...)
+func (q *Q) queryRow(ctx context.Context, query string, args ...any) Row {
+	return q.db.QueryRow(ctx, q.d.rebind(query), args...)
 }
 
 // execN runs a statement and returns the rows it affected.
 func (q *Q) execN(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.exec(ctx, query, args...)
-	if err != nil {
-		return 0, err
+	return q.exec(ctx, query, args...)
+}
+
+// execLater runs a write whose outcome the caller does not need before the
+// transaction ends: a Deferrer sends it with the next statement or the
+// commit, and the transaction fails with its error (mapped as by fail).
+// Elsewhere it runs at once.
+func (q *Q) execLater(ctx context.Context, what, query string, args ...any) error {
+	if d, ok := q.db.(Deferrer); ok && q.inTx {
+		d.Defer(q.d.rebind(query), args, func(err error) error { return q.fail(what, err) })
+		return nil
 	}
-	return res.RowsAffected()
+	_, err := q.exec(ctx, query, args...)
+	return q.fail(what, err)
 }
 
 // execOne runs a statement that must affect a row: none is ErrNotFound.

@@ -169,9 +169,8 @@ func (q *Q) RecordInsert(ctx context.Context, r *store.Record) error {
 		return err
 	}
 	return q.write1(ctx, func(q *Q) error {
-		_, err := q.exec(ctx, `INSERT INTO records (id, account_id, collection, data, created_at, updated_at)
+		return q.execLater(ctx, "insert record "+r.ID, `INSERT INTO records (id, account_id, collection, data, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, r.ID, r.AccountID, r.Collection, data, us(r.CreatedAt), us(r.UpdatedAt))
-		return q.fail("insert record "+r.ID, err)
 	})
 }
 

@@ -8,11 +8,11 @@ import (
 
 // Preparer runs and prepares statements: *sql.DB or *sql.Conn.
 type Preparer interface {
-	DB
+	SQLDB
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// StmtCache is a DB that prepares each distinct query once and reuses the
+// StmtCache is a DB over database/sql that prepares each distinct query once and reuses the
 // statement. Drivers without a statement cache of their own (modernc SQLite
 // prepares on every call) use it; pgx caches by itself.
 type StmtCache struct {
@@ -52,24 +52,24 @@ func (c *StmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
-// ExecContext implements DB.
-func (c *StmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// Exec implements DB.
+func (c *StmtCache) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	if s := c.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+		return sqlExec(s.ExecContext(ctx, args...))
 	}
-	return c.p.ExecContext(ctx, query, args...)
+	return sqlExec(c.p.ExecContext(ctx, query, args...))
 }
 
-// QueryContext implements DB.
-func (c *StmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// Query implements DB.
+func (c *StmtCache) Query(ctx context.Context, query string, args ...any) (Rows, error) {
 	if s := c.stmt(ctx, query); s != nil {
-		return s.QueryContext(ctx, args...)
+		return sqlQuery(s.QueryContext(ctx, args...))
 	}
-	return c.p.QueryContext(ctx, query, args...)
+	return sqlQuery(c.p.QueryContext(ctx, query, args...))
 }
 
-// QueryRowContext implements DB.
-func (c *StmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRow implements DB.
+func (c *StmtCache) QueryRow(ctx context.Context, query string, args ...any) Row {
 	if s := c.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}

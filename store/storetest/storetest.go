@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobClaim", testJobClaim},
 		{"TxRollback", testTxRollback},
 		{"TxConcurrentPartialFailure", testTxConcurrent},
+		{"TxLateErrors", testTxLateErrors},
 		{"AfterTxTopLevel", testAfterTxTopLevel},
 		{"TxContext", testTxContext},
 		{"Notify", testNotify},

@@ -315,3 +315,81 @@ func testNotify(e *env) {
 	e.must(e.s.Notify(e.ctx, store.TopicExecutions, "direct"))
 	e.equal("direct", next(), store.TopicExecutions+":direct")
 }
+
+// testTxLateErrors: inside a transaction a driver may send a write whose
+// outcome the caller does not read (a record, an event without an
+// idempotency key, executions) later, with the next statement or the
+// commit (PostgreSQL pipelines them). Its error then fails that statement
+// or the Tx, mapped as it would have been at once; nothing is stored.
+// Reads see the writes before them.
+func testTxLateErrors(e *env) {
+	a := e.account("")
+	h := e.hook(a.ID)
+	e.must(e.s.CollectionInsert(e.ctx, &store.Collection{AccountID: a.ID, Name: "orders", CreatedAt: t0}))
+	old := e.newExecution(a.ID, h.ID, t0)
+	e.must(e.s.ExecutionInsert(e.ctx, old))
+	type batch struct {
+		r  *store.Record
+		ev *hook.Event
+		x  *hook.Execution
+	}
+	fresh := func(collection string) batch {
+		ev := &hook.Event{ID: e.id("ev"), Type: hook.EventRecordCreate, AccountID: a.ID, OccurredAt: t0,
+			Data: map[string]any{"n": 1.0}}
+		x := e.newExecution(a.ID, h.ID, t0)
+		x.EventID = ev.ID
+		return batch{&store.Record{ID: e.id("rec"), AccountID: a.ID, Collection: collection,
+			Data: map[string]any{"n": 1.0}, CreatedAt: t0, UpdatedAt: t0}, ev, x}
+	}
+	write := func(q store.Querier, b batch, more ...*hook.Execution) error {
+		if err := q.RecordInsert(e.ctx, b.r); err != nil {
+			return err
+		}
+		if _, _, err := q.EventInsert(e.ctx, b.ev); err != nil {
+			return err
+		}
+		return q.ExecutionInsert(e.ctx, append([]*hook.Execution{b.x}, more...)...)
+	}
+	absent := func(b batch) {
+		e.t.Helper()
+		_, err := e.s.RecordGet(e.ctx, a.ID, b.r.Collection, b.r.ID)
+		e.isErr(err, store.ErrNotFound)
+		_, err = e.s.EventGet(e.ctx, b.ev.ID)
+		e.isErr(err, store.ErrNotFound)
+		_, err = e.s.ExecutionGet(e.ctx, b.x.ID)
+		e.isErr(err, store.ErrNotFound)
+	}
+
+	// A record in a collection that does not exist: ErrNotFound.
+	b := fresh("no-such-collection")
+	e.isErr(e.s.Tx(e.ctx, func(q store.Querier) error { return write(q, b) }), store.ErrNotFound)
+	absent(b)
+	// An execution id taken: ErrConflict, reported by the read after it.
+	b = fresh("orders")
+	dup := *old
+	e.isErr(e.s.Tx(e.ctx, func(q store.Querier) error {
+		if err := write(q, b, &dup); err != nil {
+			return err
+		}
+		_, err := q.HookGet(e.ctx, h.ID)
+		return err
+	}), store.ErrConflict)
+	absent(b)
+	// Reads inside see the writes before them.
+	b = fresh("orders")
+	e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
+		if err := write(q, b); err != nil {
+			return err
+		}
+		if _, err := q.RecordGet(e.ctx, a.ID, "orders", b.r.ID); err != nil {
+			return err
+		}
+		if _, err := q.EventGet(e.ctx, b.ev.ID); err != nil {
+			return err
+		}
+		_, err := q.ExecutionGet(e.ctx, b.x.ID)
+		return err
+	}))
+	_, err := e.s.ExecutionGet(e.ctx, b.x.ID)
+	e.must(err)
+}
