@@ -66,6 +66,7 @@ type Store struct {
 	schema string
 	health sqlstore.Health
 	notes  *notifier
+	group  *grouper
 	rt     roundTrips
 
 	mu        sync.Mutex
@@ -130,12 +131,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, errors.New("postgres: no schema: the search_path names no existing schema")
 	}
 	s.db = stdlib.OpenDBFromPool(s.pool)
+	s.group = newGrouper(s.pool)
 	direct := poolDB{s.pool}
 	s.Q = sqlstore.New(sqlstore.Config{
 		Dialect: dialect,
 		Read:    direct,
 		Direct:  direct,
 		Tx:      s.tx,
+		Group:   s.group,
 		Notify: func(ctx context.Context, topic, payload string) error {
 			return s.notify(ctx, topic, payload)
 		},
@@ -178,12 +181,11 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	defer conn.Release() // a connection left inside a transaction is closed
-	tx := &pipeTx{conn: conn.Conn()}
+	tx := &pipeTx{s: s}
+	defer tx.release()
 	var q *sqlstore.Q
 	q = sqlstore.NewTx(dialect, tx, func(_ context.Context, topic, payload string) error {
 		q.AfterTx(func(committed bool) {
@@ -278,6 +280,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.notes.close()
+	s.group.close()
 	err := s.db.Close()
 	s.pool.Close()
 	if err != nil {

@@ -49,23 +49,29 @@ func (r rows) Close() error {
 	return err
 }
 
-// pipeTx is one transaction on one connection that spends as few round
-// trips as it can: BEGIN is not sent on its own but with the first
-// statement, and the writes whose outcome nobody reads before the commit
-// (sqlstore's execLater: inserting an event, its executions, a record) wait
-// and go with the next statement or with COMMIT, all in one pipelined
-// batch. A transaction that only writes (accepting an event: BEGIN, the
-// event, its executions, COMMIT) is thus one round trip; a deferred write
-// that fails fails the statement it went with, or the commit.
+// pipeTx is one transaction that spends as few round trips as it can.
+// BEGIN is not sent on its own but with the first statement, and the
+// writes whose outcome nobody reads before the commit (sqlstore's
+// execLater: inserting an event, its executions, a record) wait and go
+// with the next statement or with COMMIT, in one pipelined batch. A
+// transaction that only writes (accepting an event: BEGIN, the event, its
+// executions, COMMIT) takes no connection of its own: its writes are
+// committed by the grouper, with those of concurrent transactions. A
+// deferred write that fails fails the statement it went with, or the
+// commit.
 type pipeTx struct {
-	conn  *pgx.Conn
-	begun bool // BEGIN was sent
+	s     *Store
+	conn  *pgxpool.Conn // once a statement was sent
+	begun bool          // BEGIN was sent
 	later []later
 }
 
+// later is a statement sent later: its error is mapped by fail, and read,
+// when set, reads its rows.
 type later struct {
 	query string
 	args  []any
+	read  func(sqlstore.Rows) error
 	fail  func(error) error
 }
 
@@ -73,13 +79,20 @@ var _ sqlstore.Deferrer = (*pipeTx)(nil)
 
 // Defer implements sqlstore.Deferrer.
 func (t *pipeTx) Defer(query string, args []any, fail func(error) error) {
-	t.later = append(t.later, later{query, args, fail})
+	t.later = append(t.later, later{query: query, args: args, fail: fail})
 }
 
 // send sends what waits (BEGIN, the deferred writes) and query in one
 // batch, reads the results of what waited and returns the batch positioned
 // at query's result.
 func (t *pipeTx) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
+	if t.conn == nil {
+		conn, err := t.s.pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: begin: %w", err)
+		}
+		t.conn = conn
+	}
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.later)+2)}
 	begin := !t.begun
 	if begin {
@@ -180,10 +193,15 @@ func (r errRow) Scan(...any) error { return r.err }
 var errCommitRollback = errors.New("postgres: commit: the transaction was rolled back")
 
 // commit sends what waits with COMMIT. A transaction that sent nothing
-// has nothing to commit.
+// has nothing to commit but its deferred writes: the grouper does.
 func (t *pipeTx) commit(ctx context.Context) error {
-	if !t.begun && len(t.later) == 0 {
-		return nil
+	if !t.begun {
+		if len(t.later) == 0 {
+			return nil
+		}
+		later := t.later
+		t.later = nil
+		return t.s.group.commit(ctx, later)
 	}
 	br, err := t.send(ctx, "COMMIT", nil)
 	if err != nil {
@@ -206,10 +224,23 @@ func (t *pipeTx) commit(ctx context.Context) error {
 // end is closed when released.
 func (t *pipeTx) rollback() {
 	t.later = nil
-	if !t.begun || t.conn.IsClosed() || t.conn.PgConn().TxStatus() == 'I' {
+	if t.conn == nil {
+		return
+	}
+	c := t.conn.Conn()
+	if c.IsClosed() || c.PgConn().TxStatus() == 'I' {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = t.conn.Exec(ctx, "ROLLBACK")
+	_, _ = c.Exec(ctx, "ROLLBACK")
+}
+
+// release ends the transaction (if open) and gives its connection back.
+func (t *pipeTx) release() {
+	t.rollback()
+	if t.conn != nil {
+		t.conn.Release()
+		t.conn = nil
+	}
 }

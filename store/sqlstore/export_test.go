@@ -21,12 +21,7 @@ var HotQueries = map[string]HotQuery{
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
 var HotQueriesPostgres = map[string]HotQuery{
-	"save and release": {`WITH saved AS (UPDATE executions SET status = 'succeeded' WHERE id = ? RETURNING id),
-		freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
-			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
-			` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
-			RETURNING id)
-		SELECT id FROM freed`, waitIndexes},
+	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`), waitIndexes},
 }
 
 // Rebind is the PostgreSQL form of a query of this package.

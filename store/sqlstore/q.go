@@ -66,7 +66,7 @@ func (d *Dialect) rebind(query string) string {
 }
 
 // DB is what statements run on. SQLite's writer and readers adapt
-// database/sql (SQL); PostgreSQL runs pgx natively.
+// database/sql (StmtCache); PostgreSQL runs pgx natively.
 type DB interface {
 	// Exec runs a statement and returns the rows it affected.
 	Exec(ctx context.Context, query string, args ...any) (int64, error)
@@ -96,28 +96,19 @@ type Deferrer interface {
 	Defer(query string, args []any, fail func(error) error)
 }
 
+// Grouper sends a write together with those of concurrent callers, in one
+// transaction and one round trip (PostgreSQL's final saves). read, when
+// set, reads the statement's rows; it is called again if the group failed
+// and the write is sent again on its own.
+type Grouper interface {
+	Group(ctx context.Context, query string, args []any, read func(Rows) error) error
+}
+
 // SQLDB is what database/sql runs statements on: *sql.DB, *sql.Tx, *sql.Conn.
 type SQLDB interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// SQL adapts a database/sql handle to DB.
-func SQL(db SQLDB) DB { return sqlDB{db} }
-
-type sqlDB struct{ db SQLDB }
-
-func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	return sqlExec(s.db.ExecContext(ctx, query, args...))
-}
-
-func (s sqlDB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
-	return sqlQuery(s.db.QueryContext(ctx, query, args...))
-}
-
-func (s sqlDB) QueryRow(ctx context.Context, query string, args ...any) Row {
-	return s.db.QueryRowContext(ctx, query, args...)
 }
 
 func sqlExec(res sql.Result, err error) (int64, error) {
@@ -155,6 +146,9 @@ type Config struct {
 	Direct DB
 	// Notify publishes at top level (outside a transaction).
 	Notify NotifyFunc
+	// Group, when set, sends final saves (one statement each, outside a
+	// transaction) together with concurrent ones. PostgreSQL sets it.
+	Group Grouper
 	// Health, when set, learns the outcome of every Direct write (the
 	// driver's Tx reports its own) and answers WriteHealth.
 	Health *Health
@@ -169,6 +163,7 @@ type Q struct {
 	inTx   bool
 	tx     TxFunc
 	direct DB
+	group  Grouper
 	notify NotifyFunc
 	health *Health
 	after  []func(committed bool) // inside a transaction: AfterTx callbacks
@@ -178,7 +173,7 @@ var _ store.Querier = (*Q)(nil)
 
 // New returns the top-level Querier of a driver.
 func New(cfg Config) *Q {
-	return &Q{d: cfg.Dialect, db: cfg.Read, tx: cfg.Tx, direct: cfg.Direct, notify: cfg.Notify, health: cfg.Health}
+	return &Q{d: cfg.Dialect, db: cfg.Read, tx: cfg.Tx, direct: cfg.Direct, group: cfg.Group, notify: cfg.Notify, health: cfg.Health}
 }
 
 // WriteHealth implements store.Store for the drivers that embed Q.

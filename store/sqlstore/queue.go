@@ -224,26 +224,32 @@ type freed struct {
 	runAt                   int64
 }
 
+// saveFinalSQL is update (a final save, RETURNING nothing) followed by the
+// release of the executions waiting for it (bound four times after
+// update's arguments), in one statement: it answers the count of rows
+// saved (0: the lease was lost) beside each execution released.
+func saveFinalSQL(update string) string {
+	return `WITH saved AS (` + update + ` RETURNING id),
+			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
+				` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
+				RETURNING id, after_exec, after_key, run_at)
+			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
+			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`
+}
+
 // saveFinal is a final save outside a transaction on PostgreSQL, when no
 // ordering key needs its lock: the save and the release of the executions
-// waiting for x are one statement (one round trip instead of four), and
-// only when one became free to run does handing it over take another.
+// waiting for x are one statement (one round trip instead of four), sent
+// with the final saves of other workers when the driver groups them; only
+// when one became free to run does handing it over take another.
 func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease) (*hook.Execution, error) {
 	var rows []freed
 	saved := false
-	err := q.write1(ctx, func(q *Q) error {
+	query := saveFinalSQL(update)
+	args = append(args, x.ID, x.ID, x.ID, x.ID)
+	read := func(r Rows) error {
 		rows, saved = nil, false
-		r, err := q.query(ctx, `WITH saved AS (`+update+` RETURNING id),
-			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
-					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
-				`+waitersOf+` AND EXISTS (SELECT 1 FROM saved)
-				RETURNING id, after_exec, after_key, run_at)
-			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
-			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`, append(args, x.ID, x.ID, x.ID, x.ID)...)
-		if err != nil {
-			return q.fail("save execution "+x.ID, err)
-		}
-		defer r.Close()
 		for r.Next() {
 			var (
 				n               int
@@ -251,15 +257,29 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 				runAt           sql.NullInt64
 			)
 			if err := r.Scan(&n, &id, &aExec, &aKey, &runAt); err != nil {
-				return q.fail("save execution "+x.ID, err)
+				return err
 			}
 			saved = n > 0
 			if id.Valid {
 				rows = append(rows, freed{id.String, aExec.String, aKey.String, runAt.Int64})
 			}
 		}
-		return q.fail("save execution "+x.ID, r.Err())
-	})
+		return r.Err()
+	}
+	var err error
+	if q.group != nil {
+		err = q.fail("save execution "+x.ID, q.group.Group(ctx, q.d.rebind(query), args, read))
+		q.health.Note(err)
+	} else {
+		err = q.write1(ctx, func(q *Q) error {
+			r, err := q.query(ctx, query, args...)
+			if err != nil {
+				return q.fail("save execution "+x.ID, err)
+			}
+			defer r.Close()
+			return q.fail("save execution "+x.ID, read(r))
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -392,4 +392,38 @@ func testTxLateErrors(e *env) {
 	}))
 	_, err := e.s.ExecutionGet(e.ctx, b.x.ID)
 	e.must(err)
+
+	// Side by side (PostgreSQL commits such transactions together), each
+	// gets its own outcome: every third one fails.
+	const n = 30
+	bs := make([]batch, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range bs {
+		bs[i] = fresh("orders")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.s.Tx(e.ctx, func(q store.Querier) error {
+				if i%3 == 0 {
+					dup := *old
+					return write(q, bs[i], &dup)
+				}
+				return write(q, bs[i])
+			})
+		}()
+	}
+	wg.Wait()
+	for i, b := range bs {
+		if i%3 == 0 {
+			e.isErr(errs[i], store.ErrConflict)
+			absent(b)
+			continue
+		}
+		e.must(errs[i])
+		_, err := e.s.RecordGet(e.ctx, a.ID, "orders", b.r.ID)
+		e.must(err)
+		_, err = e.s.ExecutionGet(e.ctx, b.x.ID)
+		e.must(err)
+	}
 }
