@@ -93,7 +93,8 @@ func (q *Q) HookList(ctx context.Context, f store.HookFilter) ([]*hook.Hook, err
 	var w where
 	w.in("account_id", f.AccountIDs)
 	if f.Key != "" {
-		w.add("hook_key = ?", f.Key)
+		// So that hooks_key (partial) serves it, as eventByKeySQL.
+		w.add("hook_key <> '' AND hook_key = (SELECT ?)", f.Key)
 	}
 	if f.TriggerType != "" {
 		w.add("trigger_type = ?", f.TriggerType)
