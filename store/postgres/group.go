@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookline/hookline/store/sqlstore"
@@ -19,8 +20,8 @@ import (
 // is under way the next ones gather; a group goes as one pipelined batch
 // (BEGIN, every caller's statements, COMMIT): one round trip and one WAL
 // flush for all of them, where each would otherwise wait for its own. When
-// a group fails, each of its units is sent again on its own, so that one
-// caller's failure (a conflict, a deadlock) is not its neighbours'.
+// unit's statement fails, that unit fails and the others are sent again,
+// so that one caller's failure (a conflict, say) is not its neighbours'.
 type grouper struct {
 	pool *pgxpool.Pool
 	reqs chan *unit
@@ -108,29 +109,39 @@ func (g *grouper) run() {
 	}
 }
 
-// send commits units as one transaction; when that fails and there were
-// several, each again on its own.
+// send commits units as one transaction. When a unit's statement fails
+// (the server rejected it, so nothing of the group is stored), that unit
+// gets the error and the others are sent again, as a group; a deadlock or
+// serialization failure is tried again, with the unit. Any other failure
+// (the connection broke, COMMIT failed: the outcome may be unknown) is every
+// unit's.
 func (g *grouper) send(units []*unit) {
-	err := g.try(units)
-	if err == nil || len(units) == 1 {
-		for _, u := range units {
-			u.done <- err
+	for attempt := 1; len(units) > 0; attempt++ {
+		failed, err := g.try(units)
+		if err == nil || failed < 0 {
+			for _, u := range units {
+				u.done <- err
+			}
+			return
 		}
-		return
-	}
-	for _, u := range units {
-		u.done <- g.try([]*unit{u})
+		if retryable(err) && attempt < 5 {
+			continue
+		}
+		units[failed].done <- err
+		units = append(units[:failed:failed], units[failed+1:]...)
 	}
 }
 
 // try sends units in one batch: BEGIN, their statements, COMMIT (a unit of
-// one statement alone needs neither).
-func (g *grouper) try(units []*unit) error {
+// one statement alone needs neither). failed is the index of the unit
+// whose statement failed, -1 when the failure is not one unit's.
+func (g *grouper) try(units []*unit) (failed int, err error) {
+	failed = -1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := g.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	defer conn.Release() // closed if left inside a transaction
 	wrap := len(units) > 1 || len(units[0].stmts) > 1
@@ -153,9 +164,13 @@ func (g *grouper) try(units []*unit) error {
 				return fmt.Errorf("postgres: begin: %w", err)
 			}
 		}
-		for _, u := range units {
+		for i, u := range units {
 			for _, st := range u.stmts {
 				if err := st.run(br); err != nil {
+					var pe *pgconn.PgError
+					if errors.As(err, &pe) {
+						failed = i
+					}
 					return err
 				}
 			}
@@ -177,7 +192,7 @@ func (g *grouper) try(units []*unit) error {
 	if err != nil && wrap && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
 		_, _ = conn.Exec(ctx, "ROLLBACK")
 	}
-	return err
+	return failed, err
 }
 
 // run reads the result of st from br: its rows when it has a reader.

@@ -10,9 +10,9 @@ import (
 	"github.com/hookline/hookline/internal/testdb"
 )
 
-// TestGroupFailureIsEachOwn: a group whose transaction fails is sent again
-// unit by unit, so only the failing unit fails and the others commit; a
-// unit is all or nothing.
+// TestGroupFailureIsEachOwn: when a unit's statement fails, that unit gets
+// the error and the others of its group are sent again and commit; a unit
+// is all or nothing.
 func TestGroupFailureIsEachOwn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
