@@ -3,6 +3,12 @@
 // with FOR UPDATE SKIP LOCKED, migrations take a session advisory lock, and
 // notifications travel by LISTEN/NOTIFY.
 //
+// Statements run on a pgxpool, prepared once per connection. Round trips
+// are the cost, so a transaction sends BEGIN with its first statement and
+// its unread writes with the next statement or COMMIT (pipeTx), and the
+// transactions that only write, and the final saves, of concurrent callers
+// are committed together (grouper).
+//
 // A search_path in the URL (postgres://…?search_path=s) puts every table,
 // goose's version table included, in schema s; notification channels are
 // then prefixed with s so two schemas of one database do not hear each other.
