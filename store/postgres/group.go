@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,19 +17,24 @@ import (
 
 // grouper commits the writes of concurrent callers together: the
 // transactions that only write (accepting an event: the event, its
-// executions, a record) and the final saves of executions. While one group
-// is under way the next ones gather; a group goes as one pipelined batch
-// (BEGIN, every caller's statements, COMMIT): one round trip and one WAL
-// flush for all of them, where each would otherwise wait for its own. When
-// unit's statement fails, that unit fails and the others are sent again,
-// so that one caller's failure (a conflict, say) is not its neighbours'.
+// executions, a record) and the final saves of executions. A caller sends
+// its unit itself when fewer than max groups are under way (no hand-over,
+// no wait); otherwise it queues, and the first group to finish sends all
+// that queued meanwhile as the next group, up to groupMax units. A group
+// goes as one pipelined batch (BEGIN, every unit's statements, COMMIT): one
+// round trip and one WAL flush for all of them, where each would otherwise
+// wait for its own. When a unit's statement fails, that unit fails and the
+// others are sent again, so that one caller's failure (a conflict, say) is
+// not its neighbours'.
 type grouper struct {
 	pool *pgxpool.Pool
-	reqs chan *unit
-	wg   sync.WaitGroup
+	max  int // groups under way at most
 
-	mu     sync.RWMutex
-	closed bool
+	mu      sync.Mutex
+	queue   []*unit
+	running int // groups under way (each holds wg)
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // A unit is one caller's statements, committed together or not at all.
@@ -37,76 +43,78 @@ type unit struct {
 	done  chan error
 }
 
-// groupers is how many groups may be under way at once; groupMax bounds
-// the units of one.
-const (
-	groupers = 2
-	groupMax = 64
-)
+// groupMax bounds the units of one group.
+const groupMax = 64
 
-func newGrouper(pool *pgxpool.Pool) *grouper {
-	g := &grouper{pool: pool, reqs: make(chan *unit, 1024)}
-	for range groupers {
-		g.wg.Add(1)
-		go g.run()
-	}
-	return g
+func newGrouper(pool *pgxpool.Pool, max int) *grouper {
+	return &grouper{pool: pool, max: max}
 }
 
-// close lets the groups under way finish and stops.
+// close refuses new units and waits for those queued to be sent.
 func (g *grouper) close() {
 	g.mu.Lock()
-	if !g.closed {
-		g.closed = true
-		close(g.reqs)
-	}
+	g.closed = true
 	g.mu.Unlock()
 	g.wg.Wait()
 }
 
-// commit sends stmts in a group and waits for the outcome. Once sent, a
-// unit is not interrupted: ctx only bounds the wait for a place in the
-// queue.
+// commit sends stmts in a group and waits for the outcome. Once queued, a
+// unit is not interrupted: ctx is only checked before.
 func (g *grouper) commit(ctx context.Context, stmts []later) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	u := &unit{stmts: stmts, done: make(chan error, 1)}
-	g.mu.RLock()
+	g.mu.Lock()
 	if g.closed {
-		g.mu.RUnlock()
+		g.mu.Unlock()
 		return errClosed
 	}
-	select {
-	case g.reqs <- u:
-	case <-ctx.Done():
-		g.mu.RUnlock()
-		return ctx.Err()
+	g.queue = append(g.queue, u)
+	var units []*unit
+	if g.running < g.max {
+		g.running++
+		g.wg.Add(1)
+		units = g.take()
 	}
-	g.mu.RUnlock()
+	g.mu.Unlock()
+	if units != nil {
+		g.send(units)
+		g.next()
+	}
 	return <-u.done
+}
+
+// take removes the next group's units from the queue (g.mu held).
+func (g *grouper) take() []*unit {
+	n := min(len(g.queue), groupMax)
+	units := slices.Clone(g.queue[:n])
+	g.queue = slices.Delete(g.queue, 0, n)
+	return units
+}
+
+// next follows a group: what queued meanwhile is sent (by a goroutine, so
+// that the caller who sent the group has its answer now), or the group's
+// place is given up.
+func (g *grouper) next() {
+	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.running--
+		g.mu.Unlock()
+		g.wg.Done()
+		return
+	}
+	units := g.take()
+	g.mu.Unlock()
+	go func() {
+		g.send(units)
+		g.next()
+	}()
 }
 
 // Group implements sqlstore.Grouper.
 func (g *grouper) Group(ctx context.Context, query string, args []any, read func(sqlstore.Rows) error) error {
 	return g.commit(ctx, []later{{query: query, args: args, read: read, fail: func(err error) error { return err }}})
-}
-
-func (g *grouper) run() {
-	defer g.wg.Done()
-	for u := range g.reqs {
-		units := []*unit{u}
-	more:
-		for len(units) < groupMax {
-			select {
-			case u, ok := <-g.reqs:
-				if !ok {
-					break more
-				}
-				units = append(units, u)
-			default:
-				break more
-			}
-		}
-		g.send(units)
-	}
 }
 
 // send commits units as one transaction. When a unit's statement fails

@@ -137,7 +137,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, errors.New("postgres: no schema: the search_path names no existing schema")
 	}
 	s.db = stdlib.OpenDBFromPool(s.pool)
-	s.group = newGrouper(s.pool)
+	// Half the pool may be committing groups; reads, transactions that
+	// read and LISTEN keep the rest.
+	s.group = newGrouper(s.pool, max(1, opts.MaxConns/2))
 	direct := poolDB{s.pool}
 	s.Q = sqlstore.New(sqlstore.Config{
 		Dialect: dialect,
