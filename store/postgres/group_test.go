@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -57,5 +58,80 @@ func TestGroupFailureIsEachOwn(t *testing.T) {
 	}
 	if r.Err() != nil || len(ids) != 3 || ids[0] != 1 || ids[1] != 2 || ids[2] != 4 {
 		t.Fatalf("stored %v (%v), want [1 2 4]", ids, r.Err())
+	}
+}
+
+// TestGroupGathersWhileBusy: while every place is taken by a group under
+// way, units queue, and the group that finishes sends them all together:
+// one batch for the lot.
+func TestGroupGathersWhileBusy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, testdb.PostgresURL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.pool.Exec(ctx, `CREATE TABLE g (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO g (id) VALUES (0)`); err != nil {
+		t.Fatal(err)
+	}
+	g := newGrouper(s.pool, 1)
+	defer g.close()
+	stmt := func(query string, args ...any) []later {
+		return []later{{query: query, args: args, fail: func(err error) error { return err }}}
+	}
+	// A blocker holds row 0, so the first group (it updates row 0) stays
+	// under way until the blocker ends.
+	blocker, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `UPDATE g SET n = n + 1 WHERE id = 0`); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	go func() { errs <- g.commit(ctx, stmt(`UPDATE g SET n = n + 1 WHERE id = 0`)) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for i := 0; !cond(); i++ {
+			if i > 10000 {
+				t.Fatalf("never: %s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor("the first group under way", func() bool {
+		var waiting bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid')`).Scan(&waiting)
+		return err == nil && waiting
+	})
+	before := s.RoundTrips()
+	for i := 1; i <= 3; i++ {
+		go func() { errs <- g.commit(ctx, stmt(`INSERT INTO g (id) VALUES ($1)`, i)) }()
+	}
+	waitFor("three units queued", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.queue) == 3
+	})
+	if err := blocker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Since before: the blocker's COMMIT, and one batch for the three
+	// queued units (the first group's batch had started already).
+	if n := s.RoundTrips() - before; n != 2 {
+		t.Fatalf("%d round trips, want 2: the queued units went in %d batches", n, n-1)
+	}
+	var rows int
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM g`).Scan(&rows); err != nil || rows != 4 {
+		t.Fatalf("%d rows (%v), want 4", rows, err)
 	}
 }
