@@ -1,5 +1,7 @@
 package sqlstore
 
+import "time"
+
 // HotQuery is a statement that looks rows up by a column with a partial
 // index, and the indexes its plan must use.
 type HotQuery struct {
@@ -26,3 +28,10 @@ var HotQueriesPostgres = map[string]HotQuery{
 
 // Rebind is the PostgreSQL form of a query of this package.
 func Rebind(query string) string { return (&Dialect{Dollar: true}).rebind(query) }
+
+// ClaimSQL is ExecutionClaim's statement in PostgreSQL's dialect, with
+// its arguments.
+func ClaimSQL(node string, now, leaseUntil time.Time, limit int) (string, []any, error) {
+	q, args, err := claimSQL(true, node, now, leaseUntil, limit, nil)
+	return Rebind(q), args, err
+}

@@ -34,57 +34,12 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 	if limit <= 0 {
 		return nil, nil
 	}
-	token := rand.Text()
-	due := `status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?`
-	var t any = us(now)
-	if len(skip) > 0 {
-		// The accounts to skip go into each use of due as literals: they are
-		// ids, checked here to hold only letters, digits and _.
-		var quoted []string
-		for _, a := range skip {
-			if a == "" || strings.IndexFunc(a, func(r rune) bool {
-				return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-			}) >= 0 {
-				return nil, fmt.Errorf("claim executions: not an account id: %q", a)
-			}
-			quoted = append(quoted, "'"+a+"'")
-		}
-		due += ` AND account_id NOT IN (` + strings.Join(quoted, ", ") + `)`
-	}
-	pick := `WITH RECURSIVE accts(a) AS (
-			SELECT (SELECT MIN(account_id) FROM executions WHERE ` + due + `)
-			UNION ALL
-			SELECT (SELECT MIN(account_id) FROM executions WHERE ` + due + ` AND account_id > accts.a)
-			FROM accts WHERE accts.a IS NOT NULL),
-		heads AS (SELECT (SELECT id FROM executions WHERE account_id = accts.a AND ` + due + `
-			ORDER BY run_at, id LIMIT 1) AS id FROM accts WHERE accts.a IS NOT NULL LIMIT ?),
-		cand AS (SELECT id, account_id, run_at FROM (SELECT id, account_id, run_at FROM executions WHERE ` + due + `
-				ORDER BY run_at, id LIMIT ?) oldest
-			UNION SELECT e.id, e.account_id, e.run_at FROM executions e JOIN heads ON e.id = heads.id),
-		picked AS (SELECT id FROM (SELECT id, run_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY run_at, id) AS turn
-			FROM cand) ranked ORDER BY turn, run_at, id LIMIT ?)`
-	pickArgs := []any{t, t, t, claimAccounts, t, limit * claimWindow, limit}
-	var query string
-	var args []any
-	if q.d.SkipLocked {
-		query = pick + `,
-			locked AS MATERIALIZED (SELECT id FROM executions WHERE id IN (SELECT id FROM picked)
-				AND ` + due + ` FOR UPDATE SKIP LOCKED)
-			UPDATE executions e SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
-				attempts = e.attempts + 1, executed_at = COALESCE(e.executed_at, ?)
-			FROM locked WHERE e.id = locked.id
-			RETURNING ` + cols("e.", executionCols)
-		args = append(pickArgs, t, node, us(leaseUntil), token, t)
-	} else {
-		query = pick + `
-			UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
-				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
-			WHERE id IN (SELECT id FROM picked)
-			RETURNING ` + cols("", executionCols)
-		args = append(pickArgs, node, us(leaseUntil), token, t)
+	query, args, err := claimSQL(q.d.SkipLocked, node, now, leaseUntil, limit, skip)
+	if err != nil {
+		return nil, err
 	}
 	var xs []*hook.Execution
-	err := q.write1(ctx, func(q *Q) error {
+	err = q.write1(ctx, func(q *Q) error {
 		var err error
 		xs, err = collect(ctx, q, "claim executions", scanExecution, query, args...)
 		return err
@@ -96,6 +51,88 @@ func (q *Q) ExecutionClaim(ctx context.Context, node string, now, leaseUntil tim
 		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
 	})
 	return xs, nil
+}
+
+// claimSQL is the statement of ExecutionClaim and its arguments.
+func claimSQL(skipLocked bool, node string, now, leaseUntil time.Time, limit int, skip []string) (string, []any, error) {
+	token := rand.Text()
+	// due is the condition on an execution that may be claimed now, its
+	// columns prefixed with p.
+	var notIn string
+	if len(skip) > 0 {
+		// The accounts to skip go into each use of due as literals: they are
+		// ids, checked here to hold only letters, digits and _.
+		var quoted []string
+		for _, a := range skip {
+			if a == "" || strings.IndexFunc(a, func(r rune) bool {
+				return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			}) >= 0 {
+				return "", nil, fmt.Errorf("claim executions: not an account id: %q", a)
+			}
+			quoted = append(quoted, "'"+a+"'")
+		}
+		notIn = strings.Join(quoted, ", ")
+	}
+	dueOn := func(p string) string {
+		c := p + `status = 'pending' AND ` + p + `after_exec = '' AND ` + p + `after_key = '' AND ` + p + `run_at <= ?`
+		if notIn != "" {
+			c += ` AND ` + p + `account_id NOT IN (` + notIn + `)`
+		}
+		return c
+	}
+	due := dueOn("")
+	var t any = us(now)
+	// Every step is an index probe that reads a row or a few, whatever the
+	// backlog, also as PostgreSQL plans it without statistics of a table
+	// that grew fast (where partial indexes look nearly empty): the
+	// accounts with due work by "ORDER BY account_id LIMIT 1", not
+	// MIN(account_id), which it computed by reading every due execution;
+	// each account's head found with its columns (LATERAL), not joined
+	// back to executions, which it did by a sequential scan.
+	// TestClaimReadsNoBacklog checks the plan.
+	heads := `heads AS (SELECT h.id, h.account_id, h.run_at FROM accts, LATERAL (SELECT id, account_id, run_at FROM executions
+			WHERE account_id = accts.a AND ` + due + ` ORDER BY run_at, id LIMIT 1) h WHERE accts.a IS NOT NULL LIMIT ?)`
+	if !skipLocked { // SQLite, which has no LATERAL
+		heads = `heads AS (SELECT e.id, e.account_id, e.run_at FROM executions e JOIN (SELECT (SELECT id FROM executions
+			WHERE account_id = accts.a AND ` + due + ` ORDER BY run_at, id LIMIT 1) AS id FROM accts WHERE accts.a IS NOT NULL LIMIT ?) h ON e.id = h.id)`
+	}
+	pick := `WITH RECURSIVE accts(a) AS (
+			SELECT (SELECT account_id FROM executions WHERE ` + due + ` ORDER BY account_id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT account_id FROM executions WHERE ` + due + ` AND account_id > accts.a ORDER BY account_id LIMIT 1)
+			FROM accts WHERE accts.a IS NOT NULL),
+		` + heads + `,
+		cand AS (SELECT id, account_id, run_at FROM (SELECT id, account_id, run_at FROM executions WHERE ` + due + `
+				ORDER BY run_at, id LIMIT ?) oldest
+			UNION SELECT id, account_id, run_at FROM heads),
+		picked AS (SELECT id FROM (SELECT id, run_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY run_at, id) AS turn
+			FROM cand) ranked ORDER BY turn, run_at, id LIMIT ?)`
+	pickArgs := []any{t, t, t, claimAccounts, t, limit * claimWindow, limit}
+	var query string
+	var args []any
+	if skipLocked {
+		// The picked rows are locked by their primary key, and only then
+		// checked to be still due (FOR UPDATE returns their newest version):
+		// with the check inside, PostgreSQL may instead read the whole
+		// backlog through a partial index that looks small without fresh
+		// statistics.
+		query = pick + `,
+			locked AS MATERIALIZED (SELECT id, account_id, status, after_exec, after_key, run_at FROM executions
+				WHERE id IN (SELECT id FROM picked) FOR UPDATE SKIP LOCKED)
+			UPDATE executions e SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
+				attempts = e.attempts + 1, executed_at = COALESCE(e.executed_at, ?)
+			FROM locked WHERE e.id = locked.id AND ` + dueOn("locked.") + `
+			RETURNING ` + cols("e.", executionCols)
+		args = append(pickArgs, node, us(leaseUntil), token, t, t)
+	} else {
+		query = pick + `
+			UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
+				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
+			WHERE id IN (SELECT id FROM picked)
+			RETURNING ` + cols("", executionCols)
+		args = append(pickArgs, node, us(leaseUntil), token, t)
+	}
+	return query, args, nil
 }
 
 // ExecutionSave implements store.Querier. It writes status, results,
