@@ -3,6 +3,7 @@ package hookline
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,16 @@ func (e *Engine) EmitBatch(ctx context.Context, evs []*hook.Event) ([]*EmitResul
 // emitBatch is EmitBatch; limit applies the per-account rate limit (change
 // capture does not: its back-pressure is the replication slot).
 func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) ([]*EmitResult, error) {
+	return e.emitAfter(ctx, evs, limit, nil)
+}
+
+// emitAfter is emitBatch for a transaction that may overlap the one
+// before it (change capture): prior, unless nil, waits until that one has
+// committed and says whether it did. The transaction commits only after
+// prior said so, and stores nothing that depends on what the one before
+// stored (ordering and debounce keys) before then; so transactions commit,
+// and become visible to the workers, in their order.
+func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, prior func() error) ([]*EmitResult, error) {
 	for i, ev := range evs {
 		if err := e.prepare(ctx, ev, limit); err != nil {
 			if len(evs) > 1 {
@@ -57,6 +68,14 @@ func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) (
 		}
 		plans[i] = p
 	}
+	// On SQLite, whose one writer runs every transaction, one waiting for
+	// another would stop them all: there only the planning overlaps.
+	if prior != nil && (!e.st.Shared() || slices.ContainsFunc(plans, (*dispatch.Plan).Keyed)) {
+		if err := prior(); err != nil {
+			return nil, err
+		}
+		prior = nil
+	}
 	var out []*EmitResult
 	err := e.st.Tx(ctx, func(q store.Querier) error {
 		out = out[:0]
@@ -66,6 +85,9 @@ func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) (
 		}
 		for _, r := range rs {
 			out = append(out, e.emitted(q, r))
+		}
+		if prior != nil {
+			return prior()
 		}
 		return nil
 	})

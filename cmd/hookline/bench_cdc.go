@@ -85,26 +85,21 @@ func benchCDC(ctx context.Context, target *benchTarget, o *options, b cdcBench, 
 	id, slot := s["id"].(string), s["slot"].(string)
 	defer call("DELETE", "/api/v1/sources/"+id, nil)
 
-	// Executions are counted in hookline's store (PostgreSQL).
-	var store *pgx.Conn
-	if o.isPostgres() {
-		if store, err = pgx.Connect(ctx, o.DB); err != nil {
-			return err
+	// Progress is hookline's own count of changes committed in its store
+	// (hookline_source_changes_total on /metrics), which costs the database
+	// nothing; counting executions does, and is done once at the end.
+	committed := func() int64 { return metric(target.nodes[0].base, "hookline_source_changes_total", id) }
+	executions := func() (int64, error) {
+		if !o.isPostgres() {
+			return committed(), nil
+		}
+		store, err := pgx.Connect(ctx, o.DB)
+		if err != nil {
+			return 0, err
 		}
 		defer store.Close(context.Background())
-	}
-	committed := func() int64 {
-		if store != nil {
-			var n int64
-			_ = store.QueryRow(ctx, `SELECT count(*) FROM executions`).Scan(&n)
-			return n
-		}
-		st, err := call("GET", "/api/v1/sources/"+id, nil)
-		if err != nil {
-			return 0
-		}
-		n, _ := st["status"].(map[string]any)["events"].(float64)
-		return int64(n)
+		var n int64
+		return n, store.QueryRow(ctx, `SELECT count(*) FROM executions`).Scan(&n)
 	}
 	lag := func() int64 {
 		var n *int64
@@ -192,21 +187,69 @@ func benchCDC(ctx context.Context, target *benchTarget, o *options, b cdcBench, 
 	writeEnd := time.Now()
 	atEnd := committed()
 	total := written.Load()
-	for deadline := time.Now().Add(5 * time.Minute); committed() < total; {
+	// The catch-up (hookline alone, the writers done) also gets its CPU:
+	// hookline's and PostgreSQL's.
+	cpu0, outside := target.serverCPU()
+	if !outside {
+		cpu0 = selfCPU()
+	}
+	// PostgreSQL's share: the processes serving hookline's store and the
+	// slot's walsender (the server may have other clients here).
+	var storeDB string
+	if o.isPostgres() {
+		if c, err := pgx.ParseConfig(o.DB); err == nil {
+			storeDB = c.Database
+		}
+	}
+	dbCPU0 := map[int]time.Duration{}
+	if rows, err := src.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1
+		UNION SELECT active_pid FROM pg_replication_slots WHERE slot_name = $2 AND active_pid IS NOT NULL`, storeDB, slot); err == nil {
+		for rows.Next() {
+			var pid int
+			if rows.Scan(&pid) == nil {
+				dbCPU0[pid] = procCPU(pid)
+			}
+		}
+		rows.Close()
+	}
+	for deadline, next := time.Now().Add(5*time.Minute), time.Now(); committed() < total; {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("only %d of %d changes committed 5 minutes after the writes", committed(), total)
 		}
-		sample()
-		time.Sleep(20 * time.Millisecond)
+		if time.Now().After(next) {
+			sample()
+			next = time.Now().Add(250 * time.Millisecond)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	caughtUp := time.Since(writeEnd)
 	drained := time.Since(start)
+	cpu1, _ := target.serverCPU()
+	if !outside {
+		cpu1 = selfCPU()
+	}
+	var dbCPU time.Duration
+	for pid, c0 := range dbCPU0 {
+		dbCPU += max(0, procCPU(pid)-c0)
+	}
+	if n, err := executions(); err != nil || n != total {
+		return fmt.Errorf("%d changes written, %d executions in the store (%v)", total, n, err)
+	}
 	secs := writeEnd.Sub(start).Seconds()
 	fmt.Fprintf(stdout, "change capture: %d writers, %d rows per transaction, %s\n", b.writers, b.rowsPerTx, rateStr(b.rate))
 	fmt.Fprintf(stdout, "  rows written           %8d  %8.0f/s\n", total, float64(total)/secs)
 	fmt.Fprintf(stdout, "  executions committed   %8d  %8.0f/s while writing (%d by the last write), %8.0f/s overall\n",
 		total, float64(atEnd)/secs, atEnd, float64(total)/drained.Seconds())
-	fmt.Fprintf(stdout, "  caught up              %8.2fs after the last write\n", caughtUp.Seconds())
+	fmt.Fprintf(stdout, "  caught up              %8.2fs after the last write", caughtUp.Seconds())
+	if n := total - atEnd; n > 0 {
+		who := "hookline"
+		if !outside {
+			who = "hookline and the bench"
+		}
+		fmt.Fprintf(stdout, ": %.0f executions/s; CPU per change %.0f µs (%s), %.0f µs (PostgreSQL: the store's connections and the walsender)",
+			float64(n)/caughtUp.Seconds(), float64((cpu1-cpu0).Microseconds())/float64(n), who, float64(dbCPU.Microseconds())/float64(n))
+	}
+	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "  lag reached (max)      %8.1f MiB, %.1f s\n", float64(maxLag)/(1<<20), maxLagSec)
 	fmt.Fprintf(stdout, "  webhooks delivered     %8d  %8.0f/s\n", delivered.Load(), float64(delivered.Load())/drained.Seconds())
 	return nil

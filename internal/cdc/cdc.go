@@ -55,8 +55,12 @@ type Config struct {
 	// URL opens (decrypts) a source's connection URL.
 	URL func(s *hook.Source) (string, error)
 	// Emit commits changes of a source as events; it returns only when they
-	// are durable (or with an error: they are delivered again).
-	Emit func(ctx context.Context, s *hook.Source, changes []Change) error
+	// are durable (or with an error: they are delivered again). The batch
+	// before may still be committing: prior waits until it has and says
+	// whether it did. Emit must commit only once prior said so (and read
+	// what that batch stored only after); so batches commit in order, and
+	// one can be written while the one before commits.
+	Emit func(ctx context.Context, s *hook.Source, changes []Change, prior func() error) error
 	// OnStatus is told each status a node writes for a source it follows
 	// (metrics); OnStop when it stops following one.
 	OnStatus func(s *hook.Source, st hook.SourceStatus)
@@ -69,6 +73,9 @@ type Config struct {
 	Scan time.Duration
 	// Batch bounds the changes handed to Emit at once. Default 1000.
 	Batch int
+	// Overlap is how many batches may be committing at once (each in its
+	// own transaction, committed in order). Default 2.
+	Overlap int
 	// FlushInterval is the longest a received change waits for a fuller
 	// batch. Default 10ms.
 	FlushInterval time.Duration
@@ -96,6 +103,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 1000
+	}
+	if c.Overlap <= 0 {
+		c.Overlap = 2
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 10 * time.Millisecond

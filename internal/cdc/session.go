@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -45,7 +46,7 @@ type session struct {
 	nextStatus time.Time
 
 	work     chan batch  // to the emitter
-	results  chan result // from it
+	results  chan result // from it, in order
 	inflight int         // batches handed over, not yet reported
 }
 
@@ -69,27 +70,18 @@ const statusEvery = 5 * time.Second
 func (s *session) loop(ctx context.Context) error {
 	cfg := s.f.m.cfg
 	s.nextStatus = cfg.Now().Add(statusEvery)
-	s.work, s.results = make(chan batch, 1), make(chan result, 2)
+	s.work, s.results = make(chan batch, 1), make(chan result, cfg.Overlap)
+	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // the emitter
+	go func() {
 		defer wg.Done()
-		for b := range s.work {
-			var err error
-			if len(b.changes) > 0 {
-				err = cfg.Emit(ctx, s.f.src, b.changes)
-			}
-			s.results <- result{batch: b, err: err}
-			if err != nil {
-				for range s.work { // drop the rest: they are delivered again
-				}
-				return
-			}
-		}
+		s.emit(ctx, quit)
 	}()
 	defer func() {
 		close(s.work)
-		wg.Wait()
+		close(quit)
+		wg.Wait() // no batch of this session commits after it ends
 	}()
 	for {
 		if err := s.collect(); err != nil {
@@ -130,6 +122,71 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.CopyDone:
 			return errors.New("the server ended replication")
 		}
+	}
+}
+
+// emit commits the batches handed over, each in a transaction of its own:
+// up to Overlap at once, each committing only after the one before it did
+// (a batch whose predecessor failed fails too), and reports them in order
+// until quit. After a failure it drops what comes: the session ends, and
+// the next one reads those changes again.
+func (s *session) emit(ctx context.Context, quit <-chan struct{}) {
+	cfg := s.f.m.cfg
+	slots := make(chan struct{}, cfg.Overlap)
+	var running sync.WaitGroup
+	defer running.Wait()
+	// prev is closed once the batch before is reported; prevErr is its
+	// outcome then.
+	var prev chan struct{}
+	var prevErr *error
+	var failed atomic.Bool
+	for b := range s.work {
+		if failed.Load() {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-quit:
+			return
+		}
+		done, errp := make(chan struct{}), new(error)
+		before, beforeErr := prev, prevErr
+		prev, prevErr = done, errp
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer func() { <-slots }()
+			prior := func() error {
+				if before == nil {
+					return nil
+				}
+				select {
+				case <-before:
+					if *beforeErr != nil {
+						return fmt.Errorf("the batch before failed: %w", *beforeErr)
+					}
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			var err error
+			if len(b.changes) > 0 {
+				err = cfg.Emit(ctx, s.f.src, b.changes, prior)
+			}
+			if perr := prior(); err == nil {
+				err = perr // reported after the batch before, in order
+			}
+			*errp = err
+			if err != nil {
+				failed.Store(true)
+			}
+			select {
+			case s.results <- result{batch: b, err: err}:
+			case <-quit:
+			}
+			close(done)
+		}()
 	}
 }
 

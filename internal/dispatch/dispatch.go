@@ -77,6 +77,18 @@ type Plan struct {
 	now        time.Time
 }
 
+// Keyed says whether storing p reads what transactions before it stored:
+// an execution with an ordering key queues behind the last one of its key,
+// a debounced one supersedes the pending one of its key.
+func (p *Plan) Keyed() bool {
+	for _, x := range p.Executions {
+		if x.OrderingKey != "" || x.DebounceKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Result says what became of a stored plan.
 type Result struct {
 	EventID    string
