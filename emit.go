@@ -43,13 +43,20 @@ func (e *Engine) emitBatch(ctx context.Context, evs []*hook.Event, limit bool) (
 	return e.emitAfter(ctx, evs, limit, nil)
 }
 
+// txTurn orders a transaction after the one before it (cdc.Turn).
+type txTurn interface {
+	BeforeBegan() error
+	Began()
+	Prior() error
+}
+
 // emitAfter is emitBatch for a transaction that may overlap the one
-// before it (change capture): prior, unless nil, waits until that one has
-// committed and says whether it did. The transaction commits only after
-// prior said so, and stores nothing that depends on what the one before
-// stored (ordering and debounce keys) before then; so transactions commit,
-// and become visible to the workers, in their order.
-func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, prior func() error) ([]*EmitResult, error) {
+// before it (change capture), in its turn: unless nil, the transaction
+// begins after the one before began and commits after it committed, and
+// stores nothing that depends on what the one before stored (ordering and
+// debounce keys) before then; so transactions commit, and become visible
+// to the workers, in their order.
+func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, turn txTurn) ([]*EmitResult, error) {
 	for i, ev := range evs {
 		if err := e.prepare(ctx, ev, limit); err != nil {
 			if len(evs) > 1 {
@@ -70,14 +77,23 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, p
 	}
 	// On SQLite, whose one writer runs every transaction, one waiting for
 	// another would stop them all: there only the planning overlaps.
-	if prior != nil && (!e.st.Shared() || slices.ContainsFunc(plans, (*dispatch.Plan).Keyed)) {
-		if err := prior(); err != nil {
+	wait := false // for the one before inside the transaction
+	if turn != nil {
+		if !e.st.Shared() || slices.ContainsFunc(plans, (*dispatch.Plan).Keyed) {
+			if err := turn.Prior(); err != nil {
+				return nil, err
+			}
+		} else if err := turn.BeforeBegan(); err != nil {
 			return nil, err
+		} else {
+			wait = true
 		}
-		prior = nil
 	}
 	var out []*EmitResult
 	err := e.st.Tx(ctx, func(q store.Querier) error {
+		if turn != nil {
+			turn.Began()
+		}
 		out = out[:0]
 		rs, err := e.dispatch.StoreMany(ctx, q, plans)
 		if err != nil {
@@ -86,8 +102,8 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, p
 		for _, r := range rs {
 			out = append(out, e.emitted(q, r))
 		}
-		if prior != nil {
-			return prior()
+		if wait {
+			return turn.Prior()
 		}
 		return nil
 	})

@@ -275,23 +275,23 @@ func (e *Engine) sourceURL(s *hook.Source) (string, error) {
 // emitChanges turns a batch of committed row changes into records.* events
 // of the source's account, through the normal emit path (hooks, ordering,
 // executions) in one transaction, which commits after the batch before it
-// (prior). Their idempotency keys derive from the
+// (turn). Their idempotency keys derive from the
 // changes' commit positions, so a batch delivered again after a crash adds
 // nothing. Change capture is not rate-limited: when hookline is slower
 // than the database, the replication slot holds the backlog.
-func (e *Engine) emitChanges(ctx context.Context, s *hook.Source, changes []cdc.Change, prior func() error) error {
+func (e *Engine) emitChanges(ctx context.Context, s *hook.Source, changes []cdc.Change, turn cdc.Turn) error {
 	evs := make([]*hook.Event, len(changes))
 	for i, c := range changes {
 		evs[i] = changeEvent(s, c)
 	}
-	_, err := e.emitAfter(ctx, evs, false, prior)
+	_, err := e.emitAfter(ctx, evs, false, turn)
 	if ErrorKind(err) == KindTooLarge {
 		// A row larger than MaxEventBytes: its largest values give way.
 		for i, c := range changes {
 			evs[i] = changeEvent(s, c)
 			shrinkEvent(evs[i], e.cfg.MaxEventBytes)
 		}
-		_, err = e.emitAfter(ctx, evs, false, prior)
+		_, err = e.emitAfter(ctx, evs, false, turn)
 	}
 	if err != nil {
 		return err

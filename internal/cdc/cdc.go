@@ -11,6 +11,7 @@ package cdc
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -56,11 +57,10 @@ type Config struct {
 	URL func(s *hook.Source) (string, error)
 	// Emit commits changes of a source as events; it returns only when they
 	// are durable (or with an error: they are delivered again). The batch
-	// before may still be committing: prior waits until it has and says
-	// whether it did. Emit must commit only once prior said so (and read
-	// what that batch stored only after); so batches commit in order, and
-	// one can be written while the one before commits.
-	Emit func(ctx context.Context, s *hook.Source, changes []Change, prior func() error) error
+	// before may still be committing: Emit follows its Turn (see there), so
+	// batches commit in order, and one is written while the one before
+	// commits.
+	Emit func(ctx context.Context, s *hook.Source, changes []Change, turn Turn) error
 	// OnStatus is told each status a node writes for a source it follows
 	// (metrics); OnStop when it stops following one.
 	OnStatus func(s *hook.Source, st hook.SourceStatus)
@@ -287,4 +287,65 @@ func (m *Manager) Following() []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// Turn is a batch's place in the order in which batches commit. Emit
+// begins its transaction only after BeforeBegan, calls Began once it has
+// (it holds its connection then), and commits only after Prior said the
+// batch before committed; what reads what that batch stored (ordering and
+// debounce keys) comes after Prior too. Beginning in order means a
+// transaction that waits for the one before never holds the connection
+// that one still needs.
+type Turn struct {
+	ctx          context.Context
+	before, self *turn // before is nil for the first batch
+}
+
+type turn struct {
+	began, done chan struct{}
+	beganOnce   sync.Once
+	err         error // the batch's outcome, set before done closes
+}
+
+func newTurn() *turn { return &turn{began: make(chan struct{}), done: make(chan struct{})} }
+
+func (t *turn) begin() { t.beganOnce.Do(func() { close(t.began) }) }
+
+// BeforeBegan waits until the batch before has begun its transaction (or
+// is over).
+func (t Turn) BeforeBegan() error {
+	if t.before == nil {
+		return nil
+	}
+	select {
+	case <-t.before.began:
+	case <-t.before.done:
+	case <-t.ctx.Done():
+		return t.ctx.Err()
+	}
+	return nil
+}
+
+// Began says this batch's transaction has begun.
+func (t Turn) Began() {
+	if t.self != nil {
+		t.self.begin()
+	}
+}
+
+// Prior waits until the batch before is over, and says whether it
+// committed.
+func (t Turn) Prior() error {
+	if t.before == nil {
+		return nil
+	}
+	select {
+	case <-t.before.done:
+		if t.before.err != nil {
+			return fmt.Errorf("the batch before failed: %w", t.before.err)
+		}
+		return nil
+	case <-t.ctx.Done():
+		return t.ctx.Err()
+	}
 }

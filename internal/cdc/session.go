@@ -135,10 +135,7 @@ func (s *session) emit(ctx context.Context, quit <-chan struct{}) {
 	slots := make(chan struct{}, cfg.Overlap)
 	var running sync.WaitGroup
 	defer running.Wait()
-	// prev is closed once the batch before is reported; prevErr is its
-	// outcome then.
-	var prev chan struct{}
-	var prevErr *error
+	var prev *turn // the batch before's, over once reported
 	var failed atomic.Bool
 	for b := range s.work {
 		if failed.Load() {
@@ -149,35 +146,21 @@ func (s *session) emit(ctx context.Context, quit <-chan struct{}) {
 		case <-quit:
 			return
 		}
-		done, errp := make(chan struct{}), new(error)
-		before, beforeErr := prev, prevErr
-		prev, prevErr = done, errp
+		t := Turn{ctx: ctx, before: prev, self: newTurn()}
+		prev = t.self
 		running.Add(1)
 		go func() {
 			defer running.Done()
 			defer func() { <-slots }()
-			prior := func() error {
-				if before == nil {
-					return nil
-				}
-				select {
-				case <-before:
-					if *beforeErr != nil {
-						return fmt.Errorf("the batch before failed: %w", *beforeErr)
-					}
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
 			var err error
 			if len(b.changes) > 0 {
-				err = cfg.Emit(ctx, s.f.src, b.changes, prior)
+				err = cfg.Emit(ctx, s.f.src, b.changes, t)
 			}
-			if perr := prior(); err == nil {
+			t.self.begin()
+			if perr := t.Prior(); err == nil {
 				err = perr // reported after the batch before, in order
 			}
-			*errp = err
+			t.self.err = err
 			if err != nil {
 				failed.Store(true)
 			}
@@ -185,7 +168,7 @@ func (s *session) emit(ctx context.Context, quit <-chan struct{}) {
 			case s.results <- result{batch: b, err: err}:
 			case <-quit:
 			}
-			close(done)
+			close(t.self.done)
 		}()
 	}
 }

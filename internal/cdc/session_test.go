@@ -30,14 +30,18 @@ func newEmitter(t *testing.T, overlap int) *emitter {
 	for i := range e.gates {
 		e.gates[i] = make(chan struct{})
 	}
-	emit := func(ctx context.Context, _ *hook.Source, changes []Change, prior func() error) error {
+	emit := func(ctx context.Context, _ *hook.Source, changes []Change, turn Turn) error {
 		n := changes[0].Seq
+		if err := turn.BeforeBegan(); err != nil {
+			return err
+		}
+		turn.Began()
 		e.started <- n
 		<-e.gates[n]
 		if e.fail[n] {
 			return errors.New("the store failed")
 		}
-		if err := prior(); err != nil {
+		if err := turn.Prior(); err != nil {
 			return err
 		}
 		e.mu.Lock()
