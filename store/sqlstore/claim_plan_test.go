@@ -2,13 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/internal/testdb"
-	"github.com/hookline/hookline/store/postgres"
 	"github.com/hookline/hookline/store/sqlstore"
 )
 
@@ -21,20 +18,7 @@ import (
 // slowed change capture catching up.
 func TestClaimReadsNoBacklog(t *testing.T) {
 	ctx := context.Background()
-	url := testdb.PostgresURL(t)
-	s, err := postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migratedPostgres(t)
 	const backlog = 5000
 	if _, err := db.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at) VALUES ('acc_a', 'a', 0, 0), ('acc_b', 'b', 0, 0)`); err != nil {
 		t.Fatal(err)

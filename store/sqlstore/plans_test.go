@@ -58,20 +58,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := testdb.PostgresURL(t)
-		s, err := postgres.Open(ctx, url, postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := migratedPostgres(t)
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -132,4 +119,26 @@ func checkPlan(t *testing.T, name string, hq sqlstore.HotQuery, plan []string, s
 			t.Errorf("%s does not use %s:\n%s", name, ix, all)
 		}
 	}
+}
+
+// migratedPostgres is a new PostgreSQL test database with hookline's
+// schema, closed when the test ends.
+func migratedPostgres(t *testing.T) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	url := testdb.PostgresURL(t)
+	s, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
