@@ -91,7 +91,12 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, t
 	}
 	var out []*EmitResult
 	err := e.st.Tx(ctx, func(q store.Querier) error {
-		if turn != nil {
+		if wait {
+			// Begin now (the transaction holds its connection from here),
+			// so that the next one may begin too.
+			if err := q.Flush(ctx); err != nil {
+				return err
+			}
 			turn.Began()
 		}
 		out = out[:0]
@@ -102,7 +107,16 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, t
 		for _, r := range rs {
 			out = append(out, e.emitted(q, r))
 		}
+		if turn == nil {
+			return nil
+		}
+		turn.Began()
 		if wait {
+			// The writes held back for the commit go now: the database
+			// inserts them while the one before commits.
+			if err := q.Flush(ctx); err != nil {
+				return err
+			}
 			return turn.Prior()
 		}
 		return nil

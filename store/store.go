@@ -76,6 +76,12 @@ type Querier interface {
 	// transaction from the start). Outside a transaction every write has
 	// already committed when it returns, so fn(true) runs at once.
 	AfterTx(fn func(committed bool))
+	// Flush sends the writes a transaction holds back for its next
+	// statement or its commit (PostgreSQL pipelines them), so that the
+	// database works on them now, and returns their error; a transaction
+	// that sent nothing yet begins (and holds its connection). Elsewhere
+	// it does nothing.
+	Flush(ctx context.Context) error
 
 	// Meta is a small key/value table (secret key check, versions).
 	MetaGet(ctx context.Context, key string) (string, error) // ErrNotFound

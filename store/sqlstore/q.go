@@ -267,6 +267,15 @@ func (q *Q) execLater(ctx context.Context, what, query string, args ...any) erro
 	return q.fail(what, err)
 }
 
+// Flush implements store.Querier.
+func (q *Q) Flush(ctx context.Context) error {
+	if _, ok := q.db.(Deferrer); !ok || !q.inTx {
+		return nil
+	}
+	_, err := q.exec(ctx, "SELECT 1")
+	return err
+}
+
 // execOne runs a statement that must affect a row: none is ErrNotFound.
 func (q *Q) execOne(ctx context.Context, what, query string, args ...any) error {
 	n, err := q.execN(ctx, query, args...)
