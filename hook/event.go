@@ -9,10 +9,22 @@ const (
 	EventRecordDelete = "records.delete"
 	EventAuthLogin    = "auth.login"
 	EventAuthRegister = "auth.register"
+	// System events (SPEC §12), emitted by hookline itself into the account
+	// that owns the hook concerned.
+	EventExecutionFailed = "execution.failed" // data: the execution, as the API shows it
+	EventHookDisabled    = "hook.disabled"    // data: hook_id, name, reason, disabled_at
 )
 
 // BuiltinEvents lists the event types that need no registration.
-var BuiltinEvents = []string{EventRecordCreate, EventRecordUpdate, EventRecordDelete, EventAuthLogin, EventAuthRegister}
+var BuiltinEvents = []string{EventRecordCreate, EventRecordUpdate, EventRecordDelete, EventAuthLogin, EventAuthRegister,
+	EventExecutionFailed, EventHookDisabled}
+
+// SystemEvents lists the event types only hookline emits: hooks listen to
+// them like to any event, but they cannot be sent through the API.
+var SystemEvents = []string{EventExecutionFailed, EventHookDisabled}
+
+// IsSystemEvent reports whether t is a system event type.
+func IsSystemEvent(t string) bool { return t == EventExecutionFailed || t == EventHookDisabled }
 
 // IsBuiltinEvent reports whether t is a built-in event type.
 func IsBuiltinEvent(t string) bool {

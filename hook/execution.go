@@ -77,6 +77,10 @@ type Execution struct {
 	LeaseToken        string     `json:"-"`
 	Debug             bool       `json:"-"`
 	WaitForCompletion bool       `json:"-"`
+	// DisableHook, set by the runner and never stored, asks for the hook to
+	// be disabled at once by this failure (an endpoint answered 410 Gone):
+	// it says why.
+	DisableHook string `json:"-"`
 	// ContextJSON, when set, is Context encoded already (the executions of
 	// one event share it); stores write it instead of encoding Context.
 	ContextJSON []byte `json:"-"`

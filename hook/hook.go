@@ -70,10 +70,20 @@ type Hook struct {
 	NextRunAt *time.Time `json:"next_run_at"`
 	// Runs counts every run of the hook, whatever started it; LastRun is
 	// when the latest one ran. Kept by the engine, never by a save.
-	Runs      int        `json:"run_count"`
-	LastRun   *time.Time `json:"last_run_at"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Runs    int        `json:"run_count"`
+	LastRun *time.Time `json:"last_run_at"`
+	// DisabledReason says why hookline disabled the hook (SPEC §12: every
+	// run failed for the auto-disable period, or an endpoint answered 410
+	// Gone), and DisabledAt when; both nil while it is enabled or when a
+	// person disabled it. Hook state, not part of its definition.
+	DisabledReason *string    `json:"disabled_reason"`
+	DisabledAt     *time.Time `json:"disabled_at"`
+	// FailingSince is when the first of its runs failed (failed or partial)
+	// after its last success; nil when its last final run did not fail.
+	// Kept by the engine, never by a save.
+	FailingSince *time.Time `json:"failing_since"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 
 	// RunCount counts the schedule slots fired (for max_runs); LastRunAt is
 	// the last of them (schedule hooks only).

@@ -51,7 +51,8 @@ func (v *VersionRef) UnmarshalJSON(b []byte) error {
 // or schedule state rather than what its author wrote: a hook's definition
 // is everything else. Documents (hooks as code) leave them out, and a change
 // that touches only them makes no version.
-var StateFields = []string{"id", "account_id", "version", "next_run_at", "run_count", "last_run_at", "created_at", "updated_at"}
+var StateFields = []string{"id", "account_id", "version", "next_run_at", "run_count", "last_run_at",
+	"disabled_reason", "disabled_at", "failing_since", "created_at", "updated_at"}
 
 // Definition is h as plain JSON values without its StateFields: what its
 // author wrote.

@@ -117,6 +117,15 @@ type Querier interface {
 	// Hook.LastRun forward to Last (never back); hooks deleted meanwhile are
 	// skipped.
 	HookAddRuns(ctx context.Context, runs []HookRuns) error
+	// HookDisable disables an enabled hook on hookline's own account (SPEC
+	// §12): enabled false, next_run_at cleared, disabled_reason and
+	// disabled_at set, version and updated_at moved on (the caller stores
+	// that version). It reports false, changing nothing, when the hook is
+	// disabled already or gone.
+	HookDisable(ctx context.Context, id, reason string, at time.Time) (bool, error)
+	// HookHealthReset clears a hook's failing_since (Hook.FailingSince): its
+	// failure clock starts again at its next failure.
+	HookHealthReset(ctx context.Context, id string) error
 
 	// HookVersionInsert stores a version of a hook (ErrConflict when the
 	// hook has that version already, ErrNotFound when the hook is missing).
@@ -157,7 +166,10 @@ type Querier interface {
 	// AfterKey naming x is cleared); when lease is set, the first of them
 	// (by id) that then waits for nothing and is due at lease.Now is leased
 	// to lease.Node like a claim and returned, for the caller to run next.
-	// Others that became due are announced on TopicExecutions.
+	// Others that became due are announced on TopicExecutions. A final
+	// status also keeps the hook's health in the same transaction (SPEC
+	// §12): success clears its failing_since, failed or partial sets it to
+	// x.FinishedAt unless it is set; skipped and cancelled leave it.
 	ExecutionSave(ctx context.Context, x *hook.Execution, lease *Lease) (next *hook.Execution, err error)
 	// ExecutionOrderingTail returns the last execution of hookID with
 	// ordering key key that is not final (the one that no other execution

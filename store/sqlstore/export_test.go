@@ -23,7 +23,7 @@ var HotQueries = map[string]HotQuery{
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
 var HotQueriesPostgres = map[string]HotQuery{
-	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`), waitIndexes},
+	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, ""), waitIndexes},
 }
 
 // Rebind is the PostgreSQL form of a query of this package.

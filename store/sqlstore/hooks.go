@@ -12,15 +12,18 @@ import (
 
 var hookCols = []string{"id", "account_id", "name", "description", "enabled", "position", "roles",
 	"category", "debug", "trigger_type", "trigger_json", "cond", "on_condition_error", "actions",
-	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version", "debounce"}
+	"next_run_at", "last_run_at", "run_count", "created_at", "updated_at", "ordering", "ordering_key", "hook_key", "version", "debounce",
+	"disabled_reason", "disabled_at"}
 
-// hookSelect reads hookCols and the run counters (table hook_runs, which
-// only HookAddRuns writes: a save never overwrites them, and counting never
-// locks a hook's row). Subqueries rather than a join, so that FOR UPDATE
-// applies to hooks alone.
+// hookSelect reads hookCols, the run counters (table hook_runs, which only
+// HookAddRuns writes: a save never overwrites them, and counting never
+// locks a hook's row) and failing_since (table hook_health, written by
+// final saves of executions; see ExecutionSave). Subqueries rather than a
+// join, so that FOR UPDATE applies to hooks alone.
 var hookSelect = "SELECT " + cols("", hookCols) + `,
 	COALESCE((SELECT r.runs FROM hook_runs r WHERE r.hook_id = hooks.id), 0),
-	(SELECT r.last_at FROM hook_runs r WHERE r.hook_id = hooks.id) FROM hooks`
+	(SELECT r.last_at FROM hook_runs r WHERE r.hook_id = hooks.id),
+	(SELECT f.failing_since FROM hook_health f WHERE f.hook_id = hooks.id) FROM hooks`
 
 func scanHook(r rowScanner) (*hook.Hook, error) {
 	var (
@@ -28,15 +31,22 @@ func scanHook(r rowScanner) (*hook.Hook, error) {
 		roles, trigger, actions  string
 		debounce                 string
 		next, last, lastExec     sql.NullInt64
+		disabledAt, failing      sql.NullInt64
+		disabledReason           sql.NullString
 		created, updated         int64
 		triggerType, cond, onErr string
 	)
 	if err := r.Scan(&h.ID, &h.AccountID, &h.Name, &h.Description, &h.Enabled, &h.Order, &roles,
 		&h.Category, &h.Debug, &triggerType, &trigger, &cond, &onErr, &actions,
-		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version, &debounce, &h.Runs, &lastExec); err != nil {
+		&next, &last, &h.RunCount, &created, &updated, &h.Ordering, &h.OrderingKey, &h.Key, &h.Version, &debounce,
+		&disabledReason, &disabledAt, &h.Runs, &lastExec, &failing); err != nil {
 		return nil, err
 	}
 	h.LastRun = fromNullUS(lastExec)
+	if disabledReason.Valid {
+		h.DisabledReason = &disabledReason.String
+	}
+	h.DisabledAt, h.FailingSince = fromNullUS(disabledAt), fromNullUS(failing)
 	var d jsonDec
 	d.val("hook roles", roles, &h.Roles)
 	d.val("hook trigger", trigger, &h.Trigger)
@@ -63,7 +73,8 @@ func hookArgs(h *hook.Hook) ([]any, error) {
 	}
 	return []any{h.Name, h.Description, h.Enabled, h.Order, roles, h.Category, h.Debug,
 		h.Trigger.Type, trigger, h.Condition, h.OnConditionError, actions,
-		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey, h.Key, h.Version, debounce}, nil
+		usPtr(h.NextRunAt), usPtr(h.LastRunAt), h.RunCount, us(h.CreatedAt), us(h.UpdatedAt), h.Ordering, h.OrderingKey, h.Key, h.Version, debounce,
+		nullString(h.DisabledReason), usPtr(h.DisabledAt)}, nil
 }
 
 // HookInsert implements store.Querier.
@@ -142,8 +153,11 @@ func (q *Q) HookDelete(ctx context.Context, id string) error {
 		if err := q.execOne(ctx, "delete hook "+id, `DELETE FROM hooks WHERE id = ?`, id); err != nil {
 			return err
 		}
-		_, err := q.exec(ctx, `DELETE FROM hook_runs WHERE hook_id = ?`, id)
-		return q.fail("delete runs of hook "+id, err)
+		if _, err := q.exec(ctx, `DELETE FROM hook_runs WHERE hook_id = ?`, id); err != nil {
+			return q.fail("delete runs of hook "+id, err)
+		}
+		_, err := q.exec(ctx, `DELETE FROM hook_health WHERE hook_id = ?`, id)
+		return q.fail("delete health of hook "+id, err)
 	})
 }
 
@@ -203,5 +217,32 @@ func (q *Q) HookAddRuns(ctx context.Context, runs []store.HookRuns) error {
 			}
 		}
 		return nil
+	})
+}
+
+func nullString(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+// HookDisable implements store.Querier.
+func (q *Q) HookDisable(ctx context.Context, id, reason string, at time.Time) (bool, error) {
+	var n int64
+	err := q.write1(ctx, func(q *Q) error {
+		var err error
+		n, err = q.execN(ctx, `UPDATE hooks SET enabled = false, next_run_at = NULL, disabled_reason = ?, disabled_at = ?,
+			version = version + 1, updated_at = ? WHERE id = ? AND enabled`, reason, us(at), us(at), id)
+		return q.fail("disable hook "+id, err)
+	})
+	return n == 1, err
+}
+
+// HookHealthReset implements store.Querier.
+func (q *Q) HookHealthReset(ctx context.Context, id string) error {
+	return q.write1(ctx, func(q *Q) error {
+		_, err := q.exec(ctx, `DELETE FROM hook_health WHERE hook_id = ?`, id)
+		return q.fail("reset health of hook "+id, err)
 	})
 }

@@ -192,6 +192,11 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 			if err := save(q); err != nil {
 				return err
 			}
+			if query, args := healthSQL(x); query != "" {
+				if _, err := q.exec(ctx, query, args...); err != nil {
+					return q.fail("record the health of hook "+x.HookID, err)
+				}
+			}
 			var err error
 			next, err = q.releaseWaiting(ctx, x.ID, lease)
 			return err
@@ -204,6 +209,26 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 		x.LockedBy, x.LockedUntil = "", nil
 	}
 	return next, nil
+}
+
+// healthSQL is what a final save of x writes to its hook's health (SPEC
+// §12), with its arguments: a success clears the hook's failing_since, a
+// failure (failed or partial) sets it unless set (skipped and cancelled
+// runs say nothing of the endpoint); "" when nothing. A hook deleted
+// meanwhile gets no row (a plain read of hooks: no lock).
+func healthSQL(x *hook.Execution) (string, []any) {
+	switch x.Status {
+	case hook.StatusSuccess:
+		return `DELETE FROM hook_health WHERE hook_id = ?`, []any{x.HookID}
+	case hook.StatusFailed, hook.StatusPartial:
+		at := x.CreatedAt
+		if x.FinishedAt != nil {
+			at = *x.FinishedAt
+		}
+		return `INSERT INTO hook_health (hook_id, failing_since) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM hooks WHERE id = ?)
+			ON CONFLICT (hook_id) DO NOTHING`, []any{x.HookID, us(at), x.HookID}
+	}
+	return "", nil
 }
 
 // Lookups by after_exec, after_key, ordering_key and debounce_key are
@@ -263,14 +288,15 @@ type freed struct {
 
 // saveFinalSQL is update (a final save, RETURNING nothing) followed by the
 // release of the executions waiting for it (bound four times after
-// update's arguments), in one statement: it answers the count of rows
+// update's arguments), and more (further CTEs, bound after those), in one
+// statement: it answers the count of rows
 // saved (0: the lease was lost) beside each execution released.
-func saveFinalSQL(update string) string {
+func saveFinalSQL(update, more string) string {
 	return `WITH saved AS (` + update + ` RETURNING id),
 			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
 				` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
-				RETURNING id, after_exec, after_key, run_at)
+				RETURNING id, after_exec, after_key, run_at)` + more + `
 			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
 			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`
 }
@@ -283,8 +309,19 @@ func saveFinalSQL(update string) string {
 func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease) (*hook.Execution, error) {
 	var rows []freed
 	saved := false
-	query := saveFinalSQL(update)
+	query := saveFinalSQL(update, "")
 	args = append(args, x.ID, x.ID, x.ID, x.ID)
+	if hq, hargs := healthSQL(x); hq != "" {
+		// The hook's health in the same statement: executed whether or not
+		// it is referenced; only when the save took place.
+		if x.Status == hook.StatusSuccess {
+			hq += ` AND EXISTS (SELECT 1 FROM saved)`
+		} else {
+			hq = strings.Replace(hq, "WHERE EXISTS", "WHERE EXISTS (SELECT 1 FROM saved) AND EXISTS", 1)
+		}
+		query = saveFinalSQL(update, `, health AS (`+hq+`)`)
+		args = append(args, hargs...)
+	}
 	read := func(r Rows) error {
 		rows, saved = nil, false
 		for r.Next() {

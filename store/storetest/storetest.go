@@ -34,6 +34,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HookKeys", testHookKeys},
 		{"HookVersions", testHookVersions},
 		{"HookRuns", testHookRuns},
+		{"HookHealth", testHookHealth},
+		{"HookHealthFastPaths", testHookHealthPaths},
+		{"HookDisable", testHookDisable},
 		{"Events", testEvents},
 		{"EventIdempotencyInTx", testEventIdempotencyInTx},
 		{"FieldClaim", testFieldClaim},
@@ -154,7 +157,8 @@ func (e *env) newHook(accountID string) *hook.Hook {
 		}},
 		NextRunAt: ptr(t0.Add(time.Hour)), RunCount: 3, CreatedAt: t0, UpdatedAt: t0.Add(time.Minute),
 		LastRunAt: ptr(t0.Add(-time.Hour)), Ordering: hook.OrderingParallel, OrderingKey: "{{record.id}}",
-		Debounce: &hook.Debounce{Key: "{{record.id}}", Window: "30s"},
+		Debounce:       &hook.Debounce{Key: "{{record.id}}", Window: "30s"},
+		DisabledReason: ptr("every run failed for 120h0m0s"), DisabledAt: ptr(t0.Add(-time.Minute)),
 	}
 }
 
