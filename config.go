@@ -50,6 +50,10 @@ type Config struct {
 	// worker, so one slow endpoint cannot take every worker. Default 16;
 	// negative: no bound.
 	MaxPerDestination int
+	// AutoDisableAfter disables a hook whose runs have all failed (failed
+	// or partial, no success between) for this long, and one whose webhook
+	// answered 410 Gone at once (SPEC §12). Default 120h; negative: never.
+	AutoDisableAfter time.Duration
 	// ScheduleInterval is how often due schedule slots are looked for.
 	// Default 200ms.
 	ScheduleInterval time.Duration
@@ -146,6 +150,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxPerDestination == 0 {
 		c.MaxPerDestination = 16
+	}
+	if c.AutoDisableAfter == 0 {
+		c.AutoDisableAfter = 120 * time.Hour
 	}
 	if c.OrderHold == 0 {
 		c.OrderHold = time.Hour

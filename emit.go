@@ -143,6 +143,9 @@ func (e *Engine) prepare(ctx context.Context, ev *hook.Event, limit bool) error 
 	if len(ev.Type) > 100 {
 		return invalid("type", "must be at most 100 characters")
 	}
+	if hook.IsSystemEvent(ev.Type) {
+		return invalid("type", "%q is a system event: only hookline emits it (hooks may listen to it)", ev.Type)
+	}
 	if !hook.IsBuiltinEvent(ev.Type) {
 		ok, err := e.eventTypeKnown(ctx, ev.AccountID, ev.Type)
 		if err != nil {

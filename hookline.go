@@ -159,6 +159,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Secrets:     e.secretValues,
 		OnDone:      e.executionSaved,
 		OnAction:    e.Metrics.action,
+		Failed:      failedRuns{e},
 	})
 	e.sched = scheduler.New(scheduler.Config{
 		Now: e.now, Logger: e.log, Interval: cfg.ScheduleInterval, Fire: e.fireDue,

@@ -140,6 +140,7 @@ func (e *Engine) prepareNew(ctx context.Context, h *hook.Hook, known map[string]
 	h.ID = e.ids.next(prefixHook, now)
 	h.CreatedAt, h.UpdatedAt = now, now
 	h.RunCount, h.LastRunAt, h.Runs, h.LastRun = 0, nil, 0, nil
+	h.DisabledReason, h.DisabledAt, h.FailingSince = nil, nil, nil
 	normalizeHook(h)
 	if err := e.validateHookWith(ctx, h, known); err != nil {
 		return err
@@ -260,7 +261,8 @@ func (e *Engine) PatchHook(ctx context.Context, p Principal, id string, patch ma
 	if err := e.authorize(ctx, p, old.AccountID, RoleManage); err != nil {
 		return nil, err
 	}
-	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "last_run_at", "next_run_at", "next_runs", "schedule_description", "schedule_finished", "warnings"} {
+	for _, ro := range []string{"id", "version", "created_at", "updated_at", "run_count", "last_run_at", "next_run_at", "next_runs", "schedule_description", "schedule_finished", "warnings",
+		"disabled_reason", "disabled_at", "failing_since"} {
 		delete(patch, ro)
 	}
 	if v, ok := patch["account_id"]; ok && v != old.AccountID {
@@ -320,6 +322,13 @@ func (e *Engine) saveHook(ctx context.Context, p Principal, note string, old, h 
 func (e *Engine) prepareChange(ctx context.Context, old, h *hook.Hook, known map[string]bool) (changed bool, err error) {
 	now := e.now().UTC()
 	h.UpdatedAt = now
+	// Why hookline disabled it stays while it stays disabled; enabling it
+	// clears that (and any change starts its failure clock again:
+	// updateHook). A person disabling it gives no reason.
+	h.DisabledReason, h.DisabledAt, h.FailingSince = nil, nil, nil
+	if !h.Enabled && !old.Enabled {
+		h.DisabledReason, h.DisabledAt = old.DisabledReason, old.DisabledAt
+	}
 	normalizeHook(h)
 	if err := e.validateHookWith(ctx, h, known); err != nil {
 		return false, err

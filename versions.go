@@ -31,6 +31,11 @@ func (e *Engine) updateHook(ctx context.Context, q store.Querier, p Principal, h
 	if err := q.HookUpdate(ctx, h); err != nil {
 		return keyConflict(err, h)
 	}
+	// A new version (enabling it again, or a change that may mend it)
+	// starts the hook's failure clock again (SPEC §12).
+	if err := q.HookHealthReset(ctx, h.ID); err != nil {
+		return err
+	}
 	return e.insertVersion(ctx, q, p, h, note)
 }
 

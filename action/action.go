@@ -61,6 +61,9 @@ type Error struct {
 	RetryAfter time.Duration
 	// Result carries what was exchanged before the failure, for the log.
 	Result *Result
+	// Gone: the destination said it is gone for good (HTTP 410). The
+	// failure is final, and hookline disables the hook at once (SPEC §12).
+	Gone bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -73,6 +76,10 @@ func Retry(err error, after time.Duration, res *Result) *Error {
 
 // Fail wraps err as a final failure.
 func Fail(err error, res *Result) *Error { return &Error{Err: err, Result: res} }
+
+// GoneFail wraps err as a final failure of a destination that is gone for
+// good: the hook is disabled at once.
+func GoneFail(err error, res *Result) *Error { return &Error{Err: err, Result: res, Gone: true} }
 
 // IsRetryable reports whether err asks for another attempt.
 func IsRetryable(err error) bool {

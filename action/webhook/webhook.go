@@ -204,7 +204,7 @@ func (e *Executor) Execute(ctx context.Context, req *action.Request) (*action.Re
 	case code >= 200 && code < 300:
 		return res, nil
 	case code == http.StatusGone:
-		return nil, action.Fail(fmt.Errorf("%s: 410 Gone: the receiver asked to stop sending; not retrying", target), res)
+		return nil, action.GoneFail(fmt.Errorf("%s: 410 Gone: the receiver asked to stop sending; not retrying", target), res)
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
 		return nil, action.Retry(fmt.Errorf("%s: HTTP %s", target, statusText(code)), parseRetryAfter(resp.Header.Get("Retry-After"), now), res)
 	case code >= 400:

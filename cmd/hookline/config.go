@@ -31,6 +31,7 @@ type options struct {
 	MaxDepth           int
 	OrderHold          time.Duration
 	MaxPerDestination  int
+	AutoDisableAfter   time.Duration
 	MaxEventBytes      int
 	EventsPerSecond    float64
 	Retention          time.Duration
@@ -61,6 +62,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxActionsPerHook, "max-actions-per-hook", 20, "actions per hook")
 	fs.IntVar(&o.MaxDepth, "max-depth", 5, "longest chain of hooks causing hooks")
 	fs.IntVar(&o.MaxPerDestination, "max-per-destination", 16, "webhook deliveries in flight to one host on this node; more wait without holding a worker (negative: no bound)")
+	fs.DurationVar(&o.AutoDisableAfter, "auto-disable-after", 120*time.Hour, "disable a hook whose runs have all failed for this long, and one whose webhook answered 410 Gone at once (0: never)")
 	fs.DurationVar(&o.OrderHold, "order-hold", time.Hour, "longest an execution waiting for a retry holds the hooks after it in its event's order and its ordering key's later runs (negative: until it ends)")
 	fs.IntVar(&o.MaxEventBytes, "max-event-bytes", 256<<10, "largest event data in bytes")
 	fs.Float64Var(&o.EventsPerSecond, "events-per-second", 0, "events per second per account on each node, unless the account has its own limit (0: no limit)")
@@ -166,8 +168,12 @@ func (o *options) engineConfig() (hookline.Config, error) {
 	if err != nil {
 		return hookline.Config{}, err
 	}
+	autoDisable := o.AutoDisableAfter
+	if autoDisable <= 0 {
+		autoDisable = -1 // never (the engine's zero value is its default)
+	}
 	return hookline.Config{
-		NodeID: o.NodeID, Workers: o.Workers,
+		NodeID: o.NodeID, Workers: o.Workers, AutoDisableAfter: autoDisable,
 		MaxHooksPerAccount: o.MaxHooksPerAccount, MaxActionsPerHook: o.MaxActionsPerHook,
 		MaxDepth: o.MaxDepth, OrderHold: o.OrderHold, MaxPerDestination: o.MaxPerDestination, MaxEventBytes: o.MaxEventBytes, EventsPerSecond: o.EventsPerSecond,
 		Retention: o.Retention, AllowNet: allow, SecretKey: key,

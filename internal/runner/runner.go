@@ -44,6 +44,19 @@ type Deps struct {
 	Shares *Shares
 	// ActionTimeout bounds one attempt of one action. Default 2m.
 	ActionTimeout time.Duration
+	// Failed, when set, takes part in the final save of every execution
+	// that failed (failed or partial): what it writes commits with it.
+	Failed Finisher
+}
+
+// Finisher takes part in the final save of a failed execution (the hook's
+// health, system events: SPEC §12).
+type Finisher interface {
+	// Finish runs inside the transaction that saves x and must call save,
+	// which saves x, exactly once (before or after its own writes, and
+	// returning its error). It may run again if the transaction is retried,
+	// on x as it was before the first attempt.
+	Finish(ctx context.Context, q store.Querier, x *hook.Execution, save func() error) error
 }
 
 // Lookup is where the runner finds hooks and accounts (the dispatcher's
@@ -115,7 +128,7 @@ func (r *Runner) save(ctx context.Context, x *hook.Execution, handoff func() *st
 		if x.Done() && handoff != nil {
 			lease = handoff()
 		}
-		next, err := r.d.Store.ExecutionSave(context.WithoutCancel(ctx), x, lease)
+		next, err := r.saveOnce(context.WithoutCancel(ctx), x, lease)
 		switch {
 		case err == nil:
 			return next, true
@@ -137,6 +150,29 @@ func (r *Runner) save(ctx context.Context, x *hook.Execution, handoff func() *st
 		}
 		backoff = min(2*backoff, time.Second)
 	}
+}
+
+// saveOnce saves x: a failed one in one transaction with what r.d.Failed
+// writes.
+func (r *Runner) saveOnce(ctx context.Context, x *hook.Execution, lease *store.Lease) (*hook.Execution, error) {
+	if r.d.Failed == nil || (x.Status != hook.StatusFailed && x.Status != hook.StatusPartial) {
+		return r.d.Store.ExecutionSave(ctx, x, lease)
+	}
+	var next *hook.Execution
+	note := x.Note
+	err := r.d.Store.Tx(ctx, func(q store.Querier) error {
+		x.Note, next = note, nil
+		return r.d.Failed.Finish(ctx, q, x, func() error {
+			var err error
+			next, err = q.ExecutionSave(ctx, x, lease)
+			return err
+		})
+	})
+	if err != nil {
+		x.Note = note
+		return nil, err
+	}
+	return next, nil
 }
 
 // loadHook returns the definition x runs: the version it is pinned to (a
@@ -321,6 +357,9 @@ func (r *Runner) runAction(ctx context.Context, h *hook.Hook, acc *hook.Account,
 	if errors.As(err, &ae) && ae.Result != nil {
 		res.Request, res.Response = red.Value(plainValue(ae.Result.Request)), red.Value(plainValue(ae.Result.Response))
 		res.Output = red.Map(plainMap(ae.Result.Output))
+	}
+	if ae != nil && ae.Gone {
+		x.DisableHook = fmt.Sprintf("action %d (%s): the endpoint answered 410 Gone", i+1, res.Name)
 	}
 	res.Error = red.String(err.Error())
 	if ctx.Err() != nil { // shutting down: run this action again later
