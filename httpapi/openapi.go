@@ -89,9 +89,11 @@ func typeSchema(t reflect.Type) obj {
 
 func schemas(descs []action.Description) obj {
 	trigger := object(obj{
-		"type":  enum("event", "schedule", "inbound", "manual"),
-		"event": str(), "collection": str(),
-		"cron": str(), "every": str(), "once_at": strf("date-time"), "weekdays": arr(str()), "times": arr(str()),
+		"type": enum("event", "schedule", "inbound", "manual"),
+		"event": obj{"type": "string", "description": "built-in: " + strings.Join(hook.BuiltinEvents, ", ") +
+			" (execution.failed and hook.disabled are system events that hookline emits, SPEC §12); or a registered hookable event (GET /event-types)"},
+		"collection": str(),
+		"cron":       str(), "every": str(), "once_at": strf("date-time"), "weekdays": arr(str()), "times": arr(str()),
 		"timezone": str(), "start_at": strf("date-time"), "end_at": strf("date-time"),
 		"max_runs": obj{"type": "integer"}, "misfire": enum("run_once", "skip"),
 		"path": str(), "methods": arr(enum("GET", "POST", "PUT", "PATCH", "DELETE")),
@@ -118,7 +120,12 @@ func schemas(descs []action.Description) obj {
 		"schedule_description": obj{"type": "string", "nullable": true}, "run_count": obj{"type": "integer", "readOnly": true, "description": "every run of the hook, whatever started it (updated within a second)"},
 		"warnings":    obj{"type": "array", "items": str(), "readOnly": true, "description": "what will make the hook's runs fail although it is valid, e.g. a send_email action while no SMTP server is configured"},
 		"last_run_at": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true, "description": "when the latest run ran; null before the first"},
-		"created_at":  strf("date-time"), "updated_at": strf("date-time"),
+		"disabled_reason": obj{"type": "string", "nullable": true, "readOnly": true,
+			"description": "why hookline disabled the hook (SPEC §12): every run failed for HOOKLINE_AUTO_DISABLE_AFTER, or a webhook answered 410 Gone; null while enabled or when a person disabled it. Enabling the hook clears it"},
+		"disabled_at": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true, "description": "when hookline disabled the hook; null with disabled_reason"},
+		"failing_since": obj{"type": "string", "format": "date-time", "nullable": true, "readOnly": true,
+			"description": "when the first of the hook's runs failed (failed or partial) after its last success; null when its last final run did not fail. A save that makes a new version clears it"},
+		"created_at": strf("date-time"), "updated_at": strf("date-time"),
 	}
 	result := fieldsSchema(reflect.TypeOf(hook.ActionResult{}), obj{
 		"index":  obj{"description": "0-based position in the hook's actions (shown as action index+1)"},
@@ -165,7 +172,7 @@ func schemas(descs []action.Description) obj {
 			"ordering_key":     obj{"description": "the hook's ordering_key as rendered for this execution"},
 			"debounce_key":     obj{"description": "the hook's debounce key as rendered for this execution"},
 			"waiting_for":      obj{"description": "the execution this one waits for (SPEC §10): the previous hook of its event, else the previous execution of its ordering key"},
-			"note":             obj{"description": "something the log shows that is not an error, e.g. that an ordering hold ran out"},
+			"note":             obj{"description": "something the log shows that is not an error, e.g. that an ordering hold ran out, or that this failure disabled the hook"},
 			"hook_version":     obj{"nullable": true, "description": "the version of the hook the execution ran (null for executions older than hook versions)"},
 		}),
 		"ExecutionList": listOf("Execution"),
