@@ -130,6 +130,10 @@ func triggerWords(t *hook.Trigger, schedDesc *string, labels map[string]string) 
 			return "When someone signs in"
 		case hook.EventAuthRegister:
 			return "When someone registers"
+		case hook.EventExecutionFailed:
+			return "When a run of a hook fails for good"
+		case hook.EventHookDisabled:
+			return "When hookline disables a hook"
 		}
 		if l, ok := labels[t.Event]; ok {
 			return fmt.Sprintf("On event %s (%s)", t.Event, l)
