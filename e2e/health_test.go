@@ -204,6 +204,25 @@ func TestEndpointHealth(t *testing.T) {
 			t.Errorf("hook.disabled for d: %v", dd)
 		}
 
+		// They are listed with the built-in types, and accepted as triggers.
+		types := map[string]map[string]any{}
+		for _, it := range s.must(200, "GET", "/api/v1/event-types?builtin=true&limit=100", nil)["items"].([]any) {
+			types[it.(map[string]any)["id"].(string)] = it.(map[string]any)
+		}
+		for _, id := range []string{"execution.failed", "hook.disabled", "records.create"} {
+			if types[id] == nil || types[id]["builtin"] != true || types[id]["label"] == "" {
+				t.Errorf("GET /event-types?builtin=true: %s is %v", id, types[id])
+			}
+		}
+		if types["70321"] == nil {
+			t.Error("GET /event-types?builtin=true lost the registered type")
+		}
+		for _, it := range s.must(200, "GET", "/api/v1/event-types", nil)["items"].([]any) {
+			if it.(map[string]any)["builtin"] != nil {
+				t.Errorf("GET /event-types lists a built-in type: %v", it)
+			}
+		}
+
 		// System events cannot be sent from outside.
 		r := s.do("POST", "/api/v1/events", s.Admin, map[string]any{"type": "hook.disabled", "data": map[string]any{}})
 		if r.Status != 422 {

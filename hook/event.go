@@ -19,6 +19,17 @@ const (
 var BuiltinEvents = []string{EventRecordCreate, EventRecordUpdate, EventRecordDelete, EventAuthLogin, EventAuthRegister,
 	EventExecutionFailed, EventHookDisabled}
 
+// BuiltinEventLabels says in a few words what each built-in event means.
+var BuiltinEventLabels = map[string]string{
+	EventRecordCreate:    "a record was created",
+	EventRecordUpdate:    "a record was updated",
+	EventRecordDelete:    "a record was deleted",
+	EventAuthLogin:       "someone signed in",
+	EventAuthRegister:    "someone registered",
+	EventExecutionFailed: "a run of a hook failed for good (system event; data: the execution)",
+	EventHookDisabled:    "hookline disabled a hook (system event; data: hook_id, name, reason)",
+}
+
 // SystemEvents lists the event types only hookline emits: hooks listen to
 // them like to any event, but they cannot be sent through the API.
 var SystemEvents = []string{EventExecutionFailed, EventHookDisabled}

@@ -179,8 +179,9 @@ func schemas(descs []action.Description) obj {
 		"ReplayOptions": object(obj{"from": enum("start", "failed_action"), "version": enum("current", "original")}),
 		"HookVersion": object(obj{
 			"version": obj{"type": "integer"}, "created_at": strf("date-time"),
-			"actor": obj{"type": "object", "nullable": true, "properties": obj{"key_id": str(), "role": str()}},
-			"note":  str(), "hook": ref("Hook"),
+			"actor": obj{"type": "object", "nullable": true, "properties": obj{"key_id": str(), "role": str()},
+				"description": "who saved the version; null for hookline itself (a hook it disabled, SPEC §12) and versions older than actors"},
+			"note": str(), "hook": ref("Hook"),
 		}, "version", "created_at", "actor", "hook"),
 		"HookVersionList": listOf("HookVersion"),
 		"ApplyRequest": object(obj{
@@ -200,8 +201,9 @@ func schemas(descs []action.Description) obj {
 		}),
 		"BulkReplay": object(obj{"from": enum("start", "failed_action"), "filter": object(obj{
 			"hook_id": str(), "status": str(), "exhausted": obj{"type": "boolean"}, "since": strf("date-time"), "until": strf("date-time")})}, "filter"),
-		"ExecutionIDs":  object(obj{"execution_ids": arr(str())}),
-		"EventType":     object(obj{"id": str(), "label": str(), "account_id": str(), "created_at": strf("date-time")}, "id", "label"),
+		"ExecutionIDs": object(obj{"execution_ids": arr(str())}),
+		"EventType": object(obj{"id": str(), "label": str(), "account_id": str(), "created_at": strf("date-time"),
+			"builtin": obj{"type": "boolean", "readOnly": true, "description": "a built-in type (listed with ?builtin=true): no account, never registered"}}, "id", "label"),
 		"EventTypeList": listOf("EventType"),
 		"EventInput": object(obj{
 			"type": str(), "data": anyObject, "collection": str(), "idempotency_key": str(),

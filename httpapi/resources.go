@@ -90,9 +90,20 @@ func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, p hookli
 	if err != nil {
 		return err
 	}
+	builtin, err := boolParam(r, "builtin")
+	if err != nil {
+		return err
+	}
 	ts, err := s.e.ListEventTypes(r.Context(), p)
 	if err != nil {
 		return err
+	}
+	if builtin != nil && *builtin {
+		// The built-in types too, system events among them: what a hook's
+		// event trigger accepts without registration.
+		for _, id := range hook.BuiltinEvents {
+			ts = append(ts, &store.EventType{ID: id, Label: hook.BuiltinEventLabels[id], Builtin: true})
+		}
 	}
 	// Listed by id, then account (one id may be registered by an
 	// organization and by a shop); ids are five digits, so the key sorts

@@ -51,7 +51,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/export", s.export, "The account's hooks, hookable events and collections as documents for apply (format=json: {documents}; format=yaml: a YAML file)", "hooks", "", 200, "ApplyRequest", []string{"account_id", "hook_id", "format"}},
 
 		{"POST", "/api/v1/event-types", s.createEventTypes, "Register hookable events (one object or an array)", "events", "EventType", 201, "EventType", nil},
-		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events (a shop's include those its organization registered)", "events", "", 200, "EventTypeList", page},
+		{"GET", "/api/v1/event-types", s.listEventTypes, "List hookable events (a shop's include those its organization registered); builtin=true adds the built-in types (records.*, auth.*, and the system events execution.failed and hook.disabled) with builtin: true", "events", "", 200, "EventTypeList", append(page, "builtin")},
 		{"DELETE", "/api/v1/event-types/{id}", s.deleteEventType, "Remove a hookable event", "events", "", 204, "", []string{"account_id"}},
 		{"POST", "/api/v1/events", s.postEvents, "Send events (one object or an array); idempotency_key dedups", "events", "EventInput", 202, "EventIDs", nil},
 

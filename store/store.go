@@ -358,6 +358,9 @@ type EventType struct {
 	AccountID string    `json:"account_id"`
 	Label     string    `json:"label"`
 	CreatedAt time.Time `json:"created_at"`
+	// Builtin marks a built-in event type in a list that asked for them
+	// (GET /event-types?builtin=true): no account, never registered.
+	Builtin bool `json:"builtin,omitempty"`
 }
 
 // Collection is a built-in collection of records.
