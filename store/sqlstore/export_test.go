@@ -1,6 +1,10 @@
 package sqlstore
 
-import "time"
+import (
+	"time"
+
+	"github.com/hookline/hookline/hook"
+)
 
 // HotQuery is a statement that looks rows up by a column with a partial
 // index, and the indexes its plan must use.
@@ -19,6 +23,14 @@ var HotQueries = map[string]HotQuery{
 	"supersede":     {supersedeSQL, []string{"executions_debounce"}},
 	"event by key":  {eventByKeySQL, []string{"events_idempotency"}},
 	"latest event":  {latestEventSQL, []string{"events_account_type"}},
+	// Every final save keeps its hook's health: by primary keys only.
+	"health after a success": {healthOf(hook.StatusSuccess), nil},
+	"health after a failure": {healthOf(hook.StatusFailed), nil},
+}
+
+func healthOf(status string) string {
+	q, _ := healthSQL(&hook.Execution{Status: status})
+	return q
 }
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
