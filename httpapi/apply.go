@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -105,8 +106,13 @@ func documentSchema(id string, descs []action.Description) obj {
 		},
 		"$defs": defs,
 	}
-	closeObjects(doc)
-	return doc
+	// A copy: the schemas share maps (anyObject…) with other answers, and
+	// closeObjects changes what it is given.
+	b, _ := json.Marshal(doc)
+	var own obj
+	_ = json.Unmarshal(b, &own)
+	closeObjects(own)
+	return own
 }
 
 // closeObjects sets additionalProperties false on every object schema with
