@@ -47,3 +47,8 @@ func ClaimSQL(node string, now, leaseUntil time.Time, limit int) (string, []any,
 	q, args, err := claimSQL(true, node, now, leaseUntil, limit, nil)
 	return Rebind(q), args, err
 }
+
+// ClaimSQLite is the claim statement in SQLite's form, skipping accounts.
+func ClaimSQLite(skip []string) (string, []any, error) {
+	return claimSQL(false, "n", time.Now(), time.Now(), 32, skip)
+}

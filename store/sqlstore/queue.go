@@ -89,7 +89,10 @@ func claimSQL(skipLocked bool, node string, now, leaseUntil time.Time, limit int
 	// MIN(account_id), which it computed by reading every due execution;
 	// each account's head found with its columns (LATERAL), not joined
 	// back to executions, which it did by a sequential scan.
-	// TestClaimReadsNoBacklog checks the plan.
+	// The first account is looked for "account_id > ''" like the next
+	// ones: without a range on account_id SQLite read every due execution
+	// through executions_pending and sorted them by account.
+	// TestClaimReadsNoBacklog and TestClaimPlanSQLite check the plans.
 	heads := `heads AS (SELECT h.id, h.account_id, h.run_at FROM accts, LATERAL (SELECT id, account_id, run_at FROM executions
 			WHERE account_id = accts.a AND ` + due + ` ORDER BY run_at, id LIMIT 1) h WHERE accts.a IS NOT NULL LIMIT ?)`
 	if !skipLocked { // SQLite, which has no LATERAL
@@ -97,7 +100,7 @@ func claimSQL(skipLocked bool, node string, now, leaseUntil time.Time, limit int
 			WHERE account_id = accts.a AND ` + due + ` ORDER BY run_at, id LIMIT 1) AS id FROM accts WHERE accts.a IS NOT NULL LIMIT ?) h ON e.id = h.id)`
 	}
 	pick := `WITH RECURSIVE accts(a) AS (
-			SELECT (SELECT account_id FROM executions WHERE ` + due + ` ORDER BY account_id LIMIT 1)
+			SELECT (SELECT account_id FROM executions WHERE ` + due + ` AND account_id > '' ORDER BY account_id LIMIT 1)
 			UNION ALL
 			SELECT (SELECT account_id FROM executions WHERE ` + due + ` AND account_id > accts.a ORDER BY account_id LIMIT 1)
 			FROM accts WHERE accts.a IS NOT NULL),
