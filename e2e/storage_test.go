@@ -58,7 +58,7 @@ func TestStorageUnavailablePostgresReadOnly(t *testing.T) {
 // A full disk: the database on a tiny tmpfs, filled up with a file.
 func TestStorageUnavailableSQLiteDiskFull(t *testing.T) {
 	t.Parallel()
-	dir := tinyDisk(t, 8<<20)
+	dir := tinyDisk(t, 32<<20) // room for the WAL (up to 4 MB before a checkpoint) once repaired
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "hookline.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
