@@ -2,14 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/internal/testdb"
-	"github.com/hookline/hookline/store/sqlite"
 	"github.com/hookline/hookline/store/sqlstore"
 )
 
@@ -79,20 +76,7 @@ type planNode struct {
 // the first step was: a third of the CPU of a bench with a backlog).
 func TestClaimPlanSQLite(t *testing.T) {
 	ctx := context.Background()
-	path := testdb.SQLitePath(t)
-	s, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migratedSQLite(t)
 	for _, skip := range [][]string{nil, {"acc_full"}} {
 		query, args, err := sqlstore.ClaimSQLite(skip)
 		if err != nil {

@@ -22,20 +22,7 @@ import (
 func TestHotQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
-		path := testdb.SQLitePath(t)
-		s, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		db, err := sql.Open("sqlite", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := migratedSQLite(t)
 		for name, hq := range sqlstore.HotQueries {
 			q := hq.SQL
 			rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, make([]any, strings.Count(q, "?"))...)
@@ -119,6 +106,28 @@ func checkPlan(t *testing.T, name string, hq sqlstore.HotQuery, plan []string, s
 			t.Errorf("%s does not use %s:\n%s", name, ix, all)
 		}
 	}
+}
+
+// migratedSQLite is a new SQLite test database with hookline's schema,
+// closed when the test ends.
+func migratedSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	path := testdb.SQLitePath(t)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // migratedPostgres is a new PostgreSQL test database with hookline's
