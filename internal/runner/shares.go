@@ -39,7 +39,7 @@ func (s *Shares) Enter(account string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen[account] = now
-	if s.running[account] >= s.cap && s.othersActive(account, now) {
+	if s.holdsShare(account, now) {
 		return false
 	}
 	s.running[account]++
@@ -66,7 +66,7 @@ func (s *Shares) Capped(account string) bool {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.running[account] >= s.cap && s.othersActive(account, now)
+	return s.holdsShare(account, now)
 }
 
 // Full lists the accounts that hold their share while others have work:
@@ -79,8 +79,8 @@ func (s *Shares) Full() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for a, n := range s.running {
-		if n >= s.cap && s.othersActive(a, now) {
+	for a := range s.running {
+		if s.holdsShare(a, now) {
 			out = append(out, a)
 		}
 	}
@@ -97,6 +97,12 @@ func (s *Shares) Leave(account string) {
 		delete(s.running, account)
 	}
 	s.mu.Unlock()
+}
+
+// holdsShare reports whether account runs its share of the workers while
+// other accounts have work; s.mu is held.
+func (s *Shares) holdsShare(account string, now time.Time) bool {
+	return s.running[account] >= s.cap && s.othersActive(account, now)
 }
 
 func (s *Shares) othersActive(account string, now time.Time) bool {
