@@ -70,8 +70,13 @@ type Execution struct {
 	// AfterExec and AfterKey are the two waits behind WaitingFor: the
 	// execution of the previous hook of the same event, and the previous
 	// execution with the same hook and ordering key.
-	AfterExec         string     `json:"-"`
-	AfterKey          string     `json:"-"`
+	AfterExec string `json:"-"`
+	AfterKey  string `json:"-"`
+	// Chained says that another execution of the same event was planned to
+	// wait for this one (AfterExec naming it). Without it and without an
+	// OrderingKey nothing can wait for x, and its final save looks for no
+	// waiters to release.
+	Chained           bool       `json:"-"`
 	LockedBy          string     `json:"-"`
 	LockedUntil       *time.Time `json:"-"`
 	LeaseToken        string     `json:"-"`

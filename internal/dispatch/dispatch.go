@@ -120,7 +120,7 @@ func (d *Dispatcher) PlanEvent(ctx context.Context, q store.Querier, ev *hook.Ev
 	}
 	base := EventContext(ev, acc)
 	var baseJSON []byte
-	prev := ""
+	var prev *hook.Execution
 	for _, h := range hooks {
 		if h.Trigger.Collection != "" && h.Trigger.Collection != ev.Collection {
 			continue
@@ -138,7 +138,10 @@ func (d *Dispatcher) PlanEvent(ctx context.Context, q store.Querier, ev *hook.Ev
 		x.EventID = ev.ID
 		x.Seq = len(p.Executions)
 		if x.Status == hook.StatusPending && !h.Parallel() {
-			x.AfterExec, prev = prev, x.ID
+			if prev != nil {
+				x.AfterExec, prev.Chained = prev.ID, true
+			}
+			prev = x
 		}
 		p.Executions = append(p.Executions, x)
 	}

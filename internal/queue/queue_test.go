@@ -318,8 +318,8 @@ func TestChainRunsInOrderByHandOver(t *testing.T) {
 		var chain []*hook.Execution
 		for i := range length {
 			x := f.newExecution()
-			if i > 0 {
-				x.AfterExec = chain[i-1].ID
+			if i > 0 { // as the planner chains an event's executions
+				x.AfterExec, chain[i-1].Chained = chain[i-1].ID, true
 			}
 			chain = append(chain, x)
 		}

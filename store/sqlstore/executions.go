@@ -15,7 +15,7 @@ var executionCols = []string{"id", "account_id", "hook_id", "event_id", "trigger
 	"depth", "seq", "action_cursor", "replay_of", "condition_result", "condition_error",
 	"scheduled_for", "run_at", "created_at", "executed_at", "finished_at", "locked_by",
 	"locked_until", "lease_token", "debug", "wait_for_completion",
-	"ordering_key", "after_exec", "after_key", "note", "hook_version", "version_pinned", "debounce_key"}
+	"ordering_key", "after_exec", "after_key", "note", "hook_version", "version_pinned", "debounce_key", "chained"}
 
 var executionSelect = "SELECT " + cols("", executionCols) + " FROM executions"
 
@@ -34,7 +34,7 @@ func scanExecution(r rowScanner) (*hook.Execution, error) {
 		&x.Depth, &x.Seq, &x.Cursor, &repl, &condResult, &condErr,
 		&scheduled, &runAt, &created, &executed, &finished, &lockedBy,
 		&lockedUntil, &x.LeaseToken, &x.Debug, &x.WaitForCompletion,
-		&x.OrderingKey, &x.AfterExec, &x.AfterKey, &x.Note, &x.HookVersion, &x.VersionPinned, &x.DebounceKey); err != nil {
+		&x.OrderingKey, &x.AfterExec, &x.AfterKey, &x.Note, &x.HookVersion, &x.VersionPinned, &x.DebounceKey, &x.Chained); err != nil {
 		return nil, err
 	}
 	var d jsonDec
@@ -82,7 +82,7 @@ func executionArgs(x *hook.Execution) ([]any, error) {
 		x.Depth, x.Seq, x.Cursor, x.ReplayOf, nullBool(x.ConditionResult), x.ConditionError,
 		usPtr(x.ScheduledFor), us(x.RunAt), us(x.CreatedAt), usPtr(x.ExecutedAt), usPtr(x.FinishedAt), x.LockedBy,
 		usPtr(x.LockedUntil), x.LeaseToken, x.Debug, x.WaitForCompletion,
-		x.OrderingKey, x.AfterExec, x.AfterKey, x.Note, x.HookVersion, x.VersionPinned, x.DebounceKey}, nil
+		x.OrderingKey, x.AfterExec, x.AfterKey, x.Note, x.HookVersion, x.VersionPinned, x.DebounceKey, x.Chained}, nil
 }
 
 // waitingFor is what an execution shows it waits for: the previous hook of

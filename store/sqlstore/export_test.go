@@ -35,7 +35,9 @@ func healthOf(status string) string {
 
 // HotQueriesPostgres are more of them, in PostgreSQL's dialect only.
 var HotQueriesPostgres = map[string]HotQuery{
-	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, ""), waitIndexes},
+	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", true), waitIndexes},
+	// The final save of an execution nothing can wait for.
+	"save alone": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", false), nil},
 }
 
 // Rebind is the PostgreSQL form of a query of this package.

@@ -175,12 +175,15 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 		}
 		return nil
 	}
+	// Only an execution that others may wait for looks for them: one with
+	// an ordering key, or one another hook of its event was planned behind.
+	holds := x.Chained || x.OrderingKey != ""
 	var next *hook.Execution
 	switch {
 	case !x.Done():
 		err = q.write1(ctx, save)
 	case x.OrderingKey == "" && q.d.WritableCTE && !q.inTx:
-		next, err = q.saveFinal(ctx, x, update, args, lease)
+		next, err = q.saveFinal(ctx, x, update, args, lease, holds)
 	default:
 		err = q.write(ctx, func(q *Q) error {
 			next = nil
@@ -199,6 +202,9 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 				if _, err := q.exec(ctx, query, args...); err != nil {
 					return q.fail("record the health of hook "+x.HookID, err)
 				}
+			}
+			if !holds {
+				return nil
 			}
 			var err error
 			next, err = q.releaseWaiting(ctx, x.ID, lease)
@@ -293,8 +299,13 @@ type freed struct {
 // release of the executions waiting for it (bound four times after
 // update's arguments), and more (further CTEs, bound after those), in one
 // statement: it answers the count of rows
-// saved (0: the lease was lost) beside each execution released.
-func saveFinalSQL(update, more string) string {
+// saved (0: the lease was lost) beside each execution released. Without
+// release it only saves (and runs more), answering one row of the count.
+func saveFinalSQL(update, more string, release bool) string {
+	if !release {
+		return `WITH saved AS (` + update + ` RETURNING id)` + more + `
+			SELECT (SELECT COUNT(*) FROM saved), NULL::text, NULL::text, NULL::text, NULL::bigint`
+	}
 	return `WITH saved AS (` + update + ` RETURNING id),
 			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
@@ -305,15 +316,18 @@ func saveFinalSQL(update, more string) string {
 }
 
 // saveFinal is a final save outside a transaction on PostgreSQL, when no
-// ordering key needs its lock: the save and the release of the executions
-// waiting for x are one statement (one round trip instead of four), sent
-// with the final saves of other workers when the driver groups them; only
-// when one became free to run does handing it over take another.
-func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease) (*hook.Execution, error) {
+// ordering key needs its lock: the save and, when others may wait for x
+// (release), the release of the executions waiting for it are one
+// statement (one round trip instead of four), sent with the final saves of
+// other workers when the driver groups them; only when one became free to
+// run does handing it over take another.
+func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease, release bool) (*hook.Execution, error) {
 	var rows []freed
 	saved := false
-	query := saveFinalSQL(update, "")
-	args = append(args, x.ID, x.ID, x.ID, x.ID)
+	query := saveFinalSQL(update, "", release)
+	if release {
+		args = append(args, x.ID, x.ID, x.ID, x.ID)
+	}
 	if hq, hargs := healthSQL(x); hq != "" {
 		// The hook's health in the same statement: executed whether or not
 		// it is referenced; only when the save took place.
@@ -322,7 +336,7 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 		} else {
 			hq = strings.Replace(hq, "WHERE EXISTS", "WHERE EXISTS (SELECT 1 FROM saved) AND EXISTS", 1)
 		}
-		query = saveFinalSQL(update, `, health AS (`+hq+`)`)
+		query = saveFinalSQL(update, `, health AS (`+hq+`)`, release)
 		args = append(args, hargs...)
 	}
 	read := func(r Rows) error {

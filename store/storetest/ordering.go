@@ -34,6 +34,12 @@ func (e *env) finish(x *hook.Execution, now time.Time, lease *store.Lease) *hook
 	return next
 }
 
+// chain makes after wait for before as the planner of an event does: the
+// one before knows that it is waited for (hook.Execution.Chained).
+func chain(before, after *hook.Execution) {
+	after.AfterExec, before.Chained = before.ID, true
+}
+
 // testOrderingChain: the executions of one event wait for the one before
 // them; a final save releases the next and hands it over.
 func testOrderingChain(e *env) {
@@ -41,7 +47,8 @@ func testOrderingChain(e *env) {
 	h := e.hook(a.ID)
 	now := t0.Add(time.Hour)
 	x1, x2, x3 := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
-	x2.AfterExec, x3.AfterExec = x1.ID, x2.ID
+	chain(x1, x2)
+	chain(x2, x3)
 	e.must(e.s.ExecutionInsert(e.ctx, x1, x2, x3))
 	e.equal("waiting_for as read", []string{e.get(x1.ID).WaitingFor, e.get(x2.ID).WaitingFor, e.get(x3.ID).WaitingFor},
 		[]string{"", x1.ID, x2.ID})
@@ -82,7 +89,7 @@ func testOrderingChain(e *env) {
 
 	// A successor not yet due is released but not handed over.
 	y1, y2 := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, later.Add(time.Hour))
-	y2.AfterExec = y1.ID
+	chain(y1, y2)
 	e.must(e.s.ExecutionInsert(e.ctx, y1, y2))
 	y1 = e.claim("n1", later, 10)[0]
 	e.equal("not due: not handed over", e.finish(y1, later, &store.Lease{Node: "n1", Now: later, Until: later.Add(time.Minute)}), (*hook.Execution)(nil))
@@ -138,7 +145,8 @@ func testOrderingKey(e *env) {
 	p, q := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
 	q.OrderingKey = "k3"
 	c := e.newExecution(a.ID, h.ID, t0)
-	c.OrderingKey, c.AfterExec, c.AfterKey = "k3", p.ID, q.ID
+	c.OrderingKey, c.AfterKey = "k3", q.ID
+	chain(p, c)
 	e.must(e.s.ExecutionInsert(e.ctx, p, q, c))
 	e.equal("c shows its event's wait first", e.get(c.ID).WaitingFor, p.ID)
 	e.equal("p and q run", ids(e.claim("n1", now, 10), execID), []string{p.ID, q.ID})
@@ -272,15 +280,15 @@ func testOrderingReleaseStale(e *env) {
 	done := e.newExecution(a.ID, h.ID, t0)
 	done.Status = hook.StatusSuccess
 	behindDone := e.newExecution(a.ID, h.ID, t0)
-	behindDone.AfterExec = done.ID
+	chain(done, behindDone)
 	behindGone := e.newExecution(a.ID, h.ID, t0)
 	behindGone.AfterKey = "ex_gone"
 	retrying := e.newExecution(a.ID, h.ID, now.Add(time.Hour))
 	retrying.ExecutedAt, retrying.Attempts = ptr(t0), 1
 	behindRetrying := e.newExecution(a.ID, h.ID, t0)
-	behindRetrying.AfterExec = retrying.ID
+	chain(retrying, behindRetrying)
 	notStarted := e.newExecution(a.ID, h.ID, now.Add(time.Hour))
-	notStarted.AfterExec = retrying.ID
+	chain(retrying, notStarted)
 	behindNotStarted := e.newExecution(a.ID, h.ID, t0)
 	behindNotStarted.AfterKey = notStarted.ID
 	e.must(e.s.ExecutionInsert(e.ctx, done, behindDone, behindGone, retrying, behindRetrying, notStarted, behindNotStarted))
@@ -316,13 +324,14 @@ func testSupersede(e *env) {
 	otherHook := e.newExecution(a.ID, other.ID, now.Add(30*time.Second))
 	otherHook.DebounceKey = "k"
 	behind := e.newExecution(a.ID, other.ID, t0)
-	behind.AfterExec = old.ID
+	chain(old, behind)
 	// A debounced execution that itself waits for the hook before it.
 	first := e.newExecution(a.ID, other.ID, t0)
 	waiting := e.newExecution(a.ID, h.ID, now.Add(30*time.Second))
-	waiting.DebounceKey, waiting.AfterExec = "k", first.ID
+	waiting.DebounceKey = "k"
+	chain(first, waiting)
 	third := e.newExecution(a.ID, other.ID, t0)
-	third.AfterExec = waiting.ID
+	chain(waiting, third)
 	e.must(e.s.ExecutionInsert(e.ctx, old, started, otherKey, otherHook, behind, first, waiting, third))
 	e.equal("as read", e.get(old.ID).DebounceKey, "k")
 	if _, err := e.s.ExecutionSupersede(e.ctx, h.ID, "k", "ex_new", "n", now); err == nil {
