@@ -48,6 +48,15 @@ type Options struct {
 	// TxAttempts is how many times Tx runs fn when the transaction fails
 	// with a serialization failure or a deadlock. Default 5.
 	TxAttempts int
+	// CommitGroups is how many groups of writes (see grouper) a node has
+	// under way at once. Default 1: while one group commits, the next
+	// gathers every write that comes meanwhile, so the database runs one
+	// transaction and one WAL flush for many callers. Measured on two
+	// cores (bench --db, 16 clients): 1 group 1,781–2,353 records/s with
+	// the database at 211–244 µs per event; 8 groups (half the pool, as
+	// before) 1,434–1,488/s at 606–635 µs, the database busy with many
+	// small transactions and their flushes.
+	CommitGroups int
 }
 
 // WithDefaults returns o with its zero fields set to their defaults.
@@ -57,6 +66,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.TxAttempts <= 0 {
 		o.TxAttempts = 5
+	}
+	if o.CommitGroups <= 0 {
+		o.CommitGroups = 1
 	}
 	return o
 }
@@ -149,9 +161,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, errors.New("postgres: no schema: the search_path names no existing schema")
 	}
 	s.db = stdlib.OpenDBFromPool(s.pool)
-	// Half the pool may be committing groups; reads, transactions that
-	// read and LISTEN keep the rest.
-	s.group = newGrouper(s.pool, max(1, opts.MaxConns/2))
+	// The groups under way hold a connection each; reads, transactions
+	// that read and LISTEN keep the rest of the pool.
+	s.group = newGrouper(s.pool, min(opts.CommitGroups, max(1, opts.MaxConns/2)))
 	direct := poolDB{s.pool}
 	s.Q = sqlstore.New(sqlstore.Config{
 		Dialect: dialect,
