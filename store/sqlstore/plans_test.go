@@ -40,7 +40,11 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			}
 			rows.Close()
 			checkPlan(t, name, hq, plan, func(step string) bool {
-				return strings.HasPrefix(step, "SCAN ") && step != "SCAN CONSTANT ROW"
+				// A common table expression's rows (what its own steps
+				// read is checked with them) and a constant row are not
+				// a table.
+				cte := strings.Contains(q, "WITH "+strings.TrimPrefix(step, "SCAN ")+" AS (")
+				return strings.HasPrefix(step, "SCAN ") && step != "SCAN CONSTANT ROW" && !cte
 			})
 		}
 	})

@@ -280,10 +280,55 @@ const (
 		RETURNING id, after_exec, after_key`
 )
 
+// releaseLeaseSQL is releaseWaitsSQL that also leases, in the same
+// statement, the first (by id) of the executions it frees that is due.
+// Bound: id four times and now (the first to lease); id twice (the
+// releases); node, lease end, token and now (the lease); id twice (which
+// rows). It returns the rows it changed, whole.
+var releaseLeaseSQL = `WITH first AS (SELECT MIN(id) AS id FROM executions
+			` + waitersOf + `
+			AND (after_exec = '' OR after_exec = (SELECT ?)) AND (after_key = '' OR after_key = (SELECT ?)) AND run_at <= ?)
+		UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END,
+			status = CASE WHEN id = (SELECT id FROM first) THEN 'running' ELSE status END,
+			locked_by = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE locked_by END,
+			locked_until = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE locked_until END,
+			lease_token = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE lease_token END,
+			attempts = CASE WHEN id = (SELECT id FROM first) THEN attempts + 1 ELSE attempts END,
+			executed_at = CASE WHEN id = (SELECT id FROM first) THEN COALESCE(executed_at, ?) ELSE executed_at END
+		` + waitersOf + `
+		RETURNING ` + cols("", executionCols)
+
 // releaseWaiting clears the waits on id of the executions behind it. Of
 // those now free to run, the first (by id) is leased to lease.Node when
 // lease is set and returned; the others are announced to the claimers.
+// With a lease, release and lease are one statement: the freed execution
+// does not enter the claimers' indexes only to leave them again.
 func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
+	if lease != nil {
+		token := rand.Text()
+		xs, err := collect(ctx, q, "release executions waiting for "+id, scanExecution, releaseLeaseSQL,
+			id, id, id, id, us(lease.Now), id, id, lease.Node, us(lease.Until), token, us(lease.Now), id, id)
+		if err != nil {
+			return nil, err
+		}
+		var next *hook.Execution
+		ready := false
+		for _, x := range xs {
+			switch {
+			case x.LeaseToken == token && x.Status == hook.StatusRunning:
+				next = x
+			case !x.Waiting():
+				ready = true
+			}
+		}
+		if ready {
+			if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+				return nil, err
+			}
+		}
+		return next, nil
+	}
 	rows, err := collect(ctx, q, "release executions waiting for "+id, func(r rowScanner) (freed, error) {
 		var f freed
 		err := r.Scan(&f.id, &f.afterExec, &f.afterKey, &f.runAt)
