@@ -140,10 +140,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	// prepared statement keeps that generic plan for the connection's
 	// life: every final save then read the whole executions table. With
 	// sequential scans priced out the planner takes the index whatever
-	// the statistics say; a query no index serves still scans. The URL
-	// may set enable_seqscan itself.
-	if _, set := cfg.ConnConfig.RuntimeParams["enable_seqscan"]; !set {
-		cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
+	// the statistics say; a query no index serves still scans. And no JIT:
+	// hookline's statements are short, and a sequential scan priced out
+	// looks expensive enough to compile (the hourly prune of old
+	// executions spent 450 ms compiling a scan of an empty table). The URL
+	// may set either itself.
+	for name, value := range map[string]string{"enable_seqscan": "off", "jit": "off"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[name]; !set {
+			cfg.ConnConfig.RuntimeParams[name] = value
+		}
 	}
 	s := &Store{opts: opts, cfg: cfg.ConnConfig.Copy(), listeners: map[int]context.CancelFunc{}}
 	cfg.MaxConns = int32(opts.MaxConns)

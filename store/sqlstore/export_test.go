@@ -17,13 +17,13 @@ var waitIndexes = []string{"executions_after_exec", "executions_after_key"}
 
 // HotQueries are checked by TestHotQueriesUseIndexes on both databases.
 var HotQueries = map[string]HotQuery{
-	"release waits": {releaseWaitsSQL, waitIndexes},
+	"release waits":     {releaseWaitsSQL, waitIndexes},
 	"release and lease": {releaseLeaseSQL, waitIndexes},
-	"pass on waits": {passOnWaitsSQL, waitIndexes},
-	"ordering tail": {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
-	"supersede":     {supersedeSQL, []string{"executions_debounce"}},
-	"event by key":  {eventByKeySQL, []string{"events_idempotency"}},
-	"latest event":  {latestEventSQL, []string{"events_account_type"}},
+	"pass on waits":     {passOnWaitsSQL, waitIndexes},
+	"ordering tail":     {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
+	"supersede":         {supersedeSQL, []string{"executions_debounce"}},
+	"event by key":      {eventByKeySQL, []string{"events_idempotency"}},
+	"latest event":      {latestEventSQL, []string{"events_account_type"}},
 	// Every final save keeps its hook's health: by primary keys only.
 	"health after a success": {healthOf(hook.StatusSuccess), nil},
 	"health after a failure": {healthOf(hook.StatusFailed), nil},
@@ -40,6 +40,10 @@ var HotQueriesPostgres = map[string]HotQuery{
 	// The final save of an execution nothing can wait for.
 	"save alone": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", false), nil},
 }
+
+// PruneExecutionsSQL is the hourly prune of old executions, in
+// PostgreSQL's dialect, limited to 1,000 rows.
+var PruneExecutionsSQL = Rebind(pruneExecutionsSQL + ` LIMIT 1000)`)
 
 // Rebind is the PostgreSQL form of a query of this package.
 func Rebind(query string) string { return (&Dialect{Dollar: true}).rebind(query) }

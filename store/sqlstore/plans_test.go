@@ -95,6 +95,33 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	})
 }
 
+// TestScanNotCompiled: a statement no index serves (the hourly prune of
+// old executions) reads the table; in the store's sessions, where
+// sequential scans are priced out, its cost must not make PostgreSQL
+// compile it (JIT took 450 ms on an empty table).
+func TestScanNotCompiled(t *testing.T) {
+	ctx := context.Background()
+	db := migratedPostgres(t)
+	var plan []string
+	rows, err := db.QueryContext(ctx, "EXPLAIN (ANALYZE) "+sqlstore.PruneExecutionsSQL, int64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(plan, "\n"); strings.Contains(all, "JIT:") {
+		t.Fatalf("the prune is compiled:\n%s", all)
+	}
+}
+
 // checkPlan fails when a step of plan scans a table or an index of hq is
 // not in it.
 func checkPlan(t *testing.T, name string, hq sqlstore.HotQuery, plan []string, scans func(string) bool) {

@@ -646,6 +646,12 @@ const pruneBatch = 2000
 // is before t go; then events older than t left without executions (their
 // field claims with them), and schedule slots before t. Outside a
 // transaction it deletes in batches of separate transactions.
+// pruneExecutionsSQL deletes finished executions older than a time (the
+// subquery's LIMIT and closing parenthesis follow). No index serves it: it
+// reads the table, once an hour.
+const pruneExecutionsSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions
+			WHERE status NOT IN ('pending', 'running') AND COALESCE(finished_at, created_at) < ?`
+
 func (q *Q) ExecutionPrune(ctx context.Context, before time.Time) (int, error) {
 	t := us(before)
 	limit := ""
@@ -655,8 +661,7 @@ func (q *Q) ExecutionPrune(ctx context.Context, before time.Time) (int, error) {
 		args = append(args, pruneBatch)
 	}
 	steps := []struct{ what, query string }{
-		{"prune executions", `DELETE FROM executions WHERE id IN (SELECT id FROM executions
-			WHERE status NOT IN ('pending', 'running') AND COALESCE(finished_at, created_at) < ?` + limit + `)`},
+		{"prune executions", pruneExecutionsSQL + limit + `)`},
 		{"prune events", `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.occurred_at < ?
 			AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = e.id)` + limit + `)`},
 		{"prune schedule slots", `DELETE FROM schedule_slots WHERE slot < ?`},
