@@ -228,6 +228,15 @@ func TestSourceReconnect(t *testing.T) {
 		s.must(201, "POST", "/api/v1/hooks", itemsHook(sk.URL))
 		src := s.must(201, "POST", "/api/v1/sources", map[string]any{"name": "items", "url": db.URL, "tables": []any{"items"}})
 		slot := src["slot"].(string)
+		// The rows are written faster than a session may connect: break
+		// the connection only once hookline follows the slot.
+		for deadline := time.Now().Add(30 * time.Second); db.count(`SELECT count(*) FROM pg_replication_slots
+			WHERE slot_name = $1 AND active_pid IS NOT NULL`, slot) == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("hookline never followed the slot")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		terminated := 0
 		for i := 1; i <= rows; i++ {
 			db.exec(`INSERT INTO items VALUES ($1, $1)`, i)
