@@ -11,20 +11,31 @@ import (
 	"github.com/hookline/hookline/internal/testdb"
 )
 
+// storeWith opens a store on a new test schema (not migrated) and runs
+// stmts there; closed when the test ends.
+func storeWith(t *testing.T, stmts ...string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, testdb.PostgresURL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, st := range stmts {
+		if _, err := s.pool.Exec(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 // TestGroupFailureIsEachOwn: when a unit's statement fails, that unit gets
 // the error and the others of its group are sent again and commit; a unit
 // is all or nothing.
 func TestGroupFailureIsEachOwn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, testdb.PostgresURL(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.pool.Exec(ctx, `CREATE TABLE g (id INT PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWith(t, `CREATE TABLE g (id INT PRIMARY KEY)`)
 	ins := func(id int) later {
 		return later{query: `INSERT INTO g (id) VALUES ($1)`, args: []any{id}, fail: func(err error) error { return err }}
 	}
@@ -67,17 +78,7 @@ func TestGroupFailureIsEachOwn(t *testing.T) {
 func TestGroupGathersWhileBusy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, testdb.PostgresURL(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.pool.Exec(ctx, `CREATE TABLE g (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO g (id) VALUES (0)`); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWith(t, `CREATE TABLE g (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`, `INSERT INTO g (id) VALUES (0)`)
 	g := newGrouper(s.pool, 1)
 	defer g.close()
 	stmt := func(query string, args ...any) []later {

@@ -17,8 +17,7 @@ var waitIndexes = []string{"executions_after_exec", "executions_after_key"}
 
 // HotQueries are checked by TestHotQueriesUseIndexes on both databases.
 var HotQueries = map[string]HotQuery{
-	"release waits":     {releaseWaitsSQL, waitIndexes},
-	"release and lease": {releaseLeaseSQL, waitIndexes},
+	"release and lease": {releaseSQL, waitIndexes},
 	"pass on waits":     {passOnWaitsSQL, waitIndexes},
 	"ordering tail":     {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
 	"supersede":         {supersedeSQL, []string{"executions_debounce"}},

@@ -98,7 +98,8 @@ func claimSQL(skipLocked bool, node string, now, leaseUntil time.Time, limit int
 	// The limits that vary from claim to claim are "(SELECT ?)" on SQLite:
 	// it looks at a bound LIMIT while planning and so prepared the whole
 	// statement again whenever the number of idle workers changed (a
-	// quarter of the claim's cost under load; TestClaimNotReprepared).
+	// quarter of the claim's cost under load; BenchmarkClaimBacklog in
+	// store/sqlite).
 	limitVar := "?"
 	if !skipLocked { // SQLite, which has no LATERAL
 		heads = `heads AS (SELECT e.id, e.account_id, e.run_at FROM executions e JOIN (SELECT (SELECT id FROM executions
@@ -258,11 +259,6 @@ func healthSQL(x *hook.Execution) (string, []any) {
 const (
 	// waitersOf: the pending executions that wait for an id (bound twice).
 	waitersOf = `WHERE status = 'pending' AND ((after_exec <> '' AND after_exec = (SELECT ?)) OR (after_key <> '' AND after_key = (SELECT ?)))`
-	// releaseWaitsSQL clears the waits on an id (bound four times).
-	releaseWaitsSQL = `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
-			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
-		` + waitersOf + `
-		RETURNING id, after_exec, after_key, run_at`
 	// passOnWaitsSQL makes what waited for an id wait for what it waited for.
 	passOnWaitsSQL = `UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN ? ELSE after_exec END,
 			after_key = CASE WHEN after_key = ? THEN ? ELSE after_key END
@@ -280,14 +276,17 @@ const (
 		RETURNING id, after_exec, after_key`
 )
 
-// releaseLeaseSQL is releaseWaitsSQL that also leases, in the same
-// statement, the first (by id) of the executions it frees that is due.
-// Bound: id four times and now (the first to lease); id twice (the
-// releases); node, lease end, token and now (the lease); id twice (which
-// rows). It returns the rows it changed, whole.
-var releaseLeaseSQL = `WITH first AS (SELECT MIN(id) AS id FROM executions
+// releaseSQL clears the waits on an id and, in the same statement, leases
+// the first (by id) of the executions it frees that is due to a node (none
+// when the node is ""): the freed execution does not enter the claimers'
+// indexes only to leave them again. Bound: id four times, now and the node
+// (the one to lease); id twice (the releases); node, lease end, token and
+// now (the lease); id twice (which rows). It returns the rows it changed,
+// whole.
+var releaseSQL = `WITH first AS (SELECT MIN(id) AS id FROM executions
 			` + waitersOf + `
-			AND (after_exec = '' OR after_exec = (SELECT ?)) AND (after_key = '' OR after_key = (SELECT ?)) AND run_at <= ?)
+			AND (after_exec = '' OR after_exec = (SELECT ?)) AND (after_key = '' OR after_key = (SELECT ?)) AND run_at <= ?
+			AND CAST(? AS TEXT) <> '')
 		UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END,
 			status = CASE WHEN id = (SELECT id FROM first) THEN 'running' ELSE status END,
@@ -302,42 +301,33 @@ var releaseLeaseSQL = `WITH first AS (SELECT MIN(id) AS id FROM executions
 // releaseWaiting clears the waits on id of the executions behind it. Of
 // those now free to run, the first (by id) is leased to lease.Node when
 // lease is set and returned; the others are announced to the claimers.
-// With a lease, release and lease are one statement: the freed execution
-// does not enter the claimers' indexes only to leave them again.
 func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
+	var node, token string
+	var now, until int64
 	if lease != nil {
-		token := rand.Text()
-		xs, err := collect(ctx, q, "release executions waiting for "+id, scanExecution, releaseLeaseSQL,
-			id, id, id, id, us(lease.Now), id, id, lease.Node, us(lease.Until), token, us(lease.Now), id, id)
-		if err != nil {
-			return nil, err
-		}
-		var next *hook.Execution
-		ready := false
-		for _, x := range xs {
-			switch {
-			case x.LeaseToken == token && x.Status == hook.StatusRunning:
-				next = x
-			case !x.Waiting():
-				ready = true
-			}
-		}
-		if ready {
-			if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-				return nil, err
-			}
-		}
-		return next, nil
+		node, token, now, until = lease.Node, rand.Text(), us(lease.Now), us(lease.Until)
 	}
-	rows, err := collect(ctx, q, "release executions waiting for "+id, func(r rowScanner) (freed, error) {
-		var f freed
-		err := r.Scan(&f.id, &f.afterExec, &f.afterKey, &f.runAt)
-		return f, err
-	}, releaseWaitsSQL, id, id, id, id)
+	xs, err := collect(ctx, q, "release executions waiting for "+id, scanExecution, releaseSQL,
+		id, id, id, id, now, node, id, id, node, until, token, now, id, id)
 	if err != nil {
 		return nil, err
 	}
-	return q.handOver(ctx, rows, lease)
+	var next *hook.Execution
+	ready := false
+	for _, x := range xs {
+		switch {
+		case node != "" && x.LeaseToken == token && x.Status == hook.StatusRunning:
+			next = x
+		case !x.Waiting():
+			ready = true
+		}
+	}
+	if ready {
+		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
 }
 
 // freed is an execution whose wait on another was cleared.
@@ -442,7 +432,9 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 
 // handOver leases the first (by id) of the executions in rows that are now
 // free to run to lease.Node when lease is set and returns it; the others are
-// announced to the claimers.
+// announced to the claimers. saveFinal's second statement: its release is
+// part of a grouped statement that returns no whole rows (in a transaction
+// releaseSQL leases at once).
 func (q *Q) handOver(ctx context.Context, rows []freed, lease *store.Lease) (*hook.Execution, error) {
 	var ready []string
 	for _, f := range rows {
@@ -641,17 +633,17 @@ func (q *Q) ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error) {
 // other writers get their turn.
 const pruneBatch = 2000
 
-// ExecutionPrune implements store.Querier. Finished executions (status
-// neither pending nor running) whose finished_at, or created_at when unset,
-// is before t go; then events older than t left without executions (their
-// field claims with them), and schedule slots before t. Outside a
-// transaction it deletes in batches of separate transactions.
 // pruneExecutionsSQL deletes finished executions older than a time (the
 // subquery's LIMIT and closing parenthesis follow). No index serves it: it
 // reads the table, once an hour.
 const pruneExecutionsSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions
 			WHERE status NOT IN ('pending', 'running') AND COALESCE(finished_at, created_at) < ?`
 
+// ExecutionPrune implements store.Querier. Finished executions (status
+// neither pending nor running) whose finished_at, or created_at when unset,
+// is before t go; then events older than t left without executions (their
+// field claims with them), and schedule slots before t. Outside a
+// transaction it deletes in batches of separate transactions.
 func (q *Q) ExecutionPrune(ctx context.Context, before time.Time) (int, error) {
 	t := us(before)
 	limit := ""
