@@ -78,3 +78,63 @@ func TestAcceptOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestExtendSkipsRowsBeingSaved: the heartbeat extends the leases it can
+// and does not wait for a row another transaction holds (a final save in a
+// commit group): waiting, while holding the rows it already extended,
+// deadlocked with a group saving the same executions in the other order.
+func TestExtendSkipsRowsBeingSaved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
+	if err := s.AccountInsert(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
+	if _, _, err := s.EventInsert(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ex_1", "ex_2"} {
+		if err := s.ExecutionInsert(ctx, &hook.Execution{ID: id, AccountID: a.ID, HookID: "hk_1", EventID: ev.ID,
+			TriggerType: hook.TriggerEvent, Status: hook.StatusPending, RunAt: now, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed, err := s.ExecutionClaim(ctx, "node-1", now, now.Add(time.Minute), 2)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d: %v", len(claimed), err)
+	}
+
+	// Another transaction holds ex_1 (as a grouped final save does until it commits).
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE executions SET note = 'saving' WHERE id = 'ex_1'`); err != nil {
+		t.Fatal(err)
+	}
+
+	later := now.Add(10 * time.Minute)
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.ExecutionExtend(tctx, "node-1", []string{"ex_1", "ex_2"}, later); err != nil {
+		t.Fatalf("extend while ex_1 is held: %v", err)
+	}
+	got, err := s.ExecutionGet(ctx, "ex_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LockedUntil == nil || !got.LockedUntil.Equal(later) {
+		t.Fatalf("ex_2's lease: %v, want %v", got.LockedUntil, later)
+	}
+	got, err = s.ExecutionGet(ctx, "ex_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LockedUntil == nil || !got.LockedUntil.Equal(now.Add(time.Minute)) {
+		t.Fatalf("ex_1's lease: %v, want it untouched (%v) while another transaction holds the row", got.LockedUntil, now.Add(time.Minute))
+	}
+}

@@ -572,7 +572,13 @@ func (q *Q) ExecutionReleaseStale(ctx context.Context, heldSince time.Time, hold
 }
 
 // ExecutionExtend implements store.Querier. Executions the node no longer
-// holds are left alone (their next save reports ErrLeaseLost).
+// holds are left alone (their next save reports ErrLeaseLost). On
+// PostgreSQL, rows another transaction has locked are skipped rather than
+// waited for: they are being saved (final saves of this node, committed in
+// groups), and waiting for them while holding the rows already extended
+// deadlocked with a group saving those in the other order (one second lost
+// to deadlock detection each time). A skipped lease is extended by the
+// next heartbeat if it is still needed.
 func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, until time.Time) error {
 	if len(ids) == 0 {
 		return nil
@@ -582,7 +588,11 @@ func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, unti
 		w.add("status = 'running'")
 		w.add("locked_by = ?", node)
 		w.in("id", ids)
-		_, err := q.exec(ctx, `UPDATE executions SET locked_until = ?`+w.String(), append([]any{us(until)}, w.args...)...)
+		query := `UPDATE executions SET locked_until = ?` + w.String()
+		if q.d.SkipLocked {
+			query = `UPDATE executions SET locked_until = ? WHERE id IN (SELECT id FROM executions` + w.String() + ` FOR UPDATE SKIP LOCKED)`
+		}
+		_, err := q.exec(ctx, query, append([]any{us(until)}, w.args...)...)
 		return q.fail("extend leases", err)
 	})
 }
