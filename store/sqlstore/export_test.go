@@ -40,6 +40,9 @@ var HotQueriesPostgres = map[string]HotQuery{
 	"save alone": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", false), nil},
 }
 
+// RescueSQL is PostgreSQL's rescue of expired leases, in its dialect.
+var RescueSQL = Rebind(rescueSQL)
+
 // PruneExecutionsSQL is the hourly prune of old executions, in
 // PostgreSQL's dialect, limited to 1,000 rows.
 var PruneExecutionsSQL = Rebind(pruneExecutionsSQL + ` LIMIT 1000)`)

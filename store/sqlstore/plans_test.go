@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -176,4 +177,82 @@ func migratedPostgres(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	return s.DB()
+}
+
+// TestRescueReadsLeasesInOrder: once many executions were leased and
+// finished (their entries in the lease index stay until a vacuum), the
+// rescue reads the lease index in order with an index scan, which marks
+// such entries dead as it passes them, and not every entry with its heap
+// page through a bitmap scan at every rescue (89 ms a second after 18,000
+// executions); and it still returns every expired lease, however many
+// batches that takes.
+func TestRescueReadsLeasesInOrder(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, testdb.PostgresURL(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	insert := func(from, to int, node string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, `INSERT INTO executions (id, account_id, hook_id, trigger_type, status,
+				context, results, run_at, created_at, locked_by, locked_until, lease_token)
+			SELECT 'ex_' || lpad(g::text, 6, '0'), 'acc_1', 'hk_1', 'event', 'running', '{}', '[]', 0, 0, $3, 1000 + g, 't'
+			FROM generate_series($1::int, $2::int) g`, from, to, node); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, st := range []string{
+		`INSERT INTO accounts (id, name, created_at, updated_at) VALUES ('acc_1', 'a', 0, 0)`,
+		`SET plan_cache_mode = force_generic_plan`,
+	} {
+		if _, err := conn.ExecContext(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(1, 20000, "node-1")
+	if _, err := conn.ExecContext(ctx, `UPDATE executions SET status = 'success', locked_by = '', locked_until = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	insert(20001, 22500, "node-2") // expired leases of a node that died
+
+	if _, err := conn.ExecContext(ctx, "PREPARE rescue AS "+sqlstore.RescueSQL); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE rescue(NULL, NULL, NULL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	rows.Close()
+	if all := strings.Join(plan, "\n"); !strings.Contains(all, "Index Scan using executions_leases") || strings.Contains(all, "Bitmap") {
+		t.Fatalf("the rescue does not read the lease index in order:\n%s", all)
+	}
+
+	n, err := s.ExecutionRescue(ctx, time.Now(), "node-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE status = 'pending' AND locked_by = '' AND run_at > 0`).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2500 || pending != 2500 {
+		t.Fatalf("rescued %d (%d pending), want the 2,500 expired leases", n, pending)
+	}
 }

@@ -601,16 +601,50 @@ func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, unti
 // its lease ended (before now, so at once; a caller taking everything back
 // with a far-future now does not push it into that future). The lease token
 // is cleared so the node that lost the lease cannot save any more.
+//
+// On PostgreSQL the expired leases are read in lease order, a batch at a
+// time, skipping rows another transaction holds: an ordered index scan
+// marks the index entries of finished executions (left behind by their
+// final saves until a vacuum) dead as it passes them, so the next rescue
+// skips them; the plain UPDATE read them all through a bitmap scan, with
+// every heap page they point to, at every rescue (89 ms a second after
+// 18,000 executions with autovacuum off; between two autovacuums of a large
+// table, up to a fifth of its rows). TestRescueReadsLeasesInOrder.
 func (q *Q) ExecutionRescue(ctx context.Context, now time.Time, except string) (int, error) {
-	var n int64
-	err := q.write1(ctx, func(q *Q) error {
-		var err error
-		n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = locked_until, locked_by = '',
-			locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ? AND locked_by <> ?`, us(now), except)
-		return q.fail("rescue executions", err)
-	})
-	return int(n), err
+	if !q.d.SkipLocked {
+		var n int64
+		err := q.write1(ctx, func(q *Q) error {
+			var err error
+			n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = locked_until, locked_by = '',
+				locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_until < ? AND locked_by <> ?`, us(now), except)
+			return q.fail("rescue executions", err)
+		})
+		return int(n), err
+	}
+	total := 0
+	for {
+		var n int64
+		err := q.write1(ctx, func(q *Q) error {
+			var err error
+			n, err = q.execN(ctx, rescueSQL, us(now), except, rescueBatch)
+			return q.fail("rescue executions", err)
+		})
+		total += int(n)
+		if err != nil || n < rescueBatch || q.inTx {
+			return total, err
+		}
+	}
 }
+
+// rescueBatch bounds the executions one rescue statement returns to pending.
+const rescueBatch = 1000
+
+// rescueSQL is PostgreSQL's rescue of expired leases (see ExecutionRescue):
+// bound the time, the node not to rescue and the batch size.
+const rescueSQL = `UPDATE executions SET status = 'pending', run_at = locked_until, locked_by = '',
+			locked_until = NULL, lease_token = ''
+		WHERE id IN (SELECT id FROM executions WHERE status = 'running' AND locked_until < ? AND locked_by <> ?
+			ORDER BY locked_until LIMIT ? FOR UPDATE SKIP LOCKED)`
 
 // ExecutionReleaseNode implements store.Querier. Like a rescue, it clears
 // the lease token, so a save by the process that held the lease fails.
