@@ -38,6 +38,8 @@ var HotQueriesPostgres = map[string]HotQuery{
 	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", true), waitIndexes},
 	// The final save of an execution nothing can wait for.
 	"save alone": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", false), nil},
+	// The heartbeat looks its executions up by primary key.
+	"extend leases": {extendSQL, []string{"executions_pkey"}},
 }
 
 // RescueSQL is PostgreSQL's rescue of expired leases, in its dialect.

@@ -584,18 +584,26 @@ func (q *Q) ExecutionExtend(ctx context.Context, node string, ids []string, unti
 		return nil
 	}
 	return q.write1(ctx, func(q *Q) error {
+		if q.d.SkipLocked {
+			// One statement text whatever the number of ids (an IN list
+			// of its own length was a statement to prepare and plan at
+			// nearly every heartbeat).
+			_, err := q.exec(ctx, extendSQL, us(until), ids, node)
+			return q.fail("extend leases", err)
+		}
 		var w where
 		w.add("status = 'running'")
 		w.add("locked_by = ?", node)
 		w.in("id", ids)
-		query := `UPDATE executions SET locked_until = ?` + w.String()
-		if q.d.SkipLocked {
-			query = `UPDATE executions SET locked_until = ? WHERE id IN (SELECT id FROM executions` + w.String() + ` FOR UPDATE SKIP LOCKED)`
-		}
-		_, err := q.exec(ctx, query, append([]any{us(until)}, w.args...)...)
+		_, err := q.exec(ctx, `UPDATE executions SET locked_until = ?`+w.String(), append([]any{us(until)}, w.args...)...)
 		return q.fail("extend leases", err)
 	})
 }
+
+// extendSQL is PostgreSQL's heartbeat (see ExecutionExtend): bound the new
+// lease end, the ids (an array) and the node.
+const extendSQL = `UPDATE executions SET locked_until = ? WHERE id IN (SELECT id FROM executions
+		WHERE id = ANY(CAST(? AS TEXT[])) AND status = 'running' AND locked_by = ? FOR UPDATE SKIP LOCKED)`
 
 // ExecutionRescue implements store.Querier. A rescued execution is due when
 // its lease ended (before now, so at once; a caller taking everything back
