@@ -23,6 +23,8 @@ var HotQueries = map[string]HotQuery{
 	"supersede":         {supersedeSQL, []string{"executions_debounce"}},
 	"event by key":      {eventByKeySQL, []string{"events_idempotency"}},
 	"latest event":      {latestEventSQL, []string{"events_account_type"}},
+	// The hourly prune reads old executions only.
+	"prune executions": {pruneExecutionsSQL + ` LIMIT ?)`, []string{"executions_created"}},
 	// Every final save keeps its hook's health: by primary keys only.
 	"health after a success": {healthOf(hook.StatusSuccess), nil},
 	"health after a failure": {healthOf(hook.StatusFailed), nil},
@@ -44,10 +46,6 @@ var HotQueriesPostgres = map[string]HotQuery{
 
 // RescueSQL is PostgreSQL's rescue of expired leases, in its dialect.
 var RescueSQL = Rebind(rescueSQL)
-
-// PruneExecutionsSQL is the hourly prune of old executions, in
-// PostgreSQL's dialect, limited to 1,000 rows.
-var PruneExecutionsSQL = Rebind(pruneExecutionsSQL + ` LIMIT 1000)`)
 
 // Rebind is the PostgreSQL form of a query of this package.
 func Rebind(query string) string { return (&Dialect{Dollar: true}).rebind(query) }

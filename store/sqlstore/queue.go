@@ -685,11 +685,21 @@ func (q *Q) ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error) {
 // other writers get their turn.
 const pruneBatch = 2000
 
-// pruneExecutionsSQL deletes finished executions older than a time (the
-// subquery's LIMIT and closing parenthesis follow). No index serves it: it
-// reads the table, once an hour.
+// pruneExecutionsSQL deletes finished executions older than a time (bound
+// twice; the subquery's LIMIT and closing parenthesis follow). An execution
+// finishes after it was created, so one finished before the time was
+// created before it too: the first term, redundant for the result, lets the
+// index on created_at serve the prune, which read the whole table every
+// hour (most of it younger than the retention).
 const pruneExecutionsSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions
-			WHERE status NOT IN ('pending', 'running') AND COALESCE(finished_at, created_at) < ?`
+			WHERE created_at < ? AND status NOT IN ('pending', 'running') AND COALESCE(finished_at, created_at) < ?`
+
+// pruneEventsSQL deletes events older than a time that no execution
+// refers to (the subquery's LIMIT and closing parenthesis follow). No index
+// serves it (one on occurred_at would cost every event's INSERT): it reads
+// the table, once an hour.
+const pruneEventsSQL = `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.occurred_at < ?
+			AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = e.id)`
 
 // ExecutionPrune implements store.Querier. Finished executions (status
 // neither pending nor running) whose finished_at, or created_at when unset,
@@ -704,18 +714,17 @@ func (q *Q) ExecutionPrune(ctx context.Context, before time.Time) (int, error) {
 		limit = " LIMIT ?"
 		args = append(args, pruneBatch)
 	}
-	steps := []struct{ what, query string }{
-		{"prune executions", pruneExecutionsSQL + limit + `)`},
-		{"prune events", `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.occurred_at < ?
-			AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = e.id)` + limit + `)`},
-		{"prune schedule slots", `DELETE FROM schedule_slots WHERE slot < ?`},
+	steps := []struct {
+		what, query string
+		args        []any
+	}{
+		{"prune executions", pruneExecutionsSQL + limit + `)`, append([]any{t}, args...)},
+		{"prune events", pruneEventsSQL + limit + `)`, args},
+		{"prune schedule slots", `DELETE FROM schedule_slots WHERE slot < ?`, args[:1]},
 	}
 	total := 0
 	for i, s := range steps {
-		a := args
-		if i == 2 {
-			a = args[:1]
-		}
+		a := s.args
 		for {
 			var n int64
 			err := q.write1(ctx, func(q *Q) error {
