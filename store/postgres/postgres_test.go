@@ -31,6 +31,16 @@ func open(t testing.TB, opts postgres.Options) *postgres.Store {
 	return s
 }
 
+// account stores the account acc_1.
+func account(t *testing.T, s *postgres.Store, now time.Time) *hook.Account {
+	t.Helper()
+	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
+	if err := s.AccountInsert(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, postgres.Options{}) })
 }
@@ -43,10 +53,7 @@ func TestAcceptOneRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, postgres.Options{})
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
-	if err := s.AccountInsert(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	a := account(t, s, now)
 	if err := s.CollectionInsert(ctx, &store.Collection{AccountID: a.ID, Name: "orders", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +95,7 @@ func TestExtendSkipsRowsBeingSaved(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, postgres.Options{})
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
-	if err := s.AccountInsert(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	a := account(t, s, now)
 	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
 	if _, _, err := s.EventInsert(ctx, ev); err != nil {
 		t.Fatal(err)

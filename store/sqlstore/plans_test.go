@@ -76,19 +76,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 			nulls := strings.TrimSuffix(strings.Repeat("NULL, ", strings.Count(q, "?")), ", ")
-			rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE "+stmt+"("+nulls+")")
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var plan []string
-			for rows.Next() {
-				var line string
-				if err := rows.Scan(&line); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, line)
-			}
-			rows.Close()
+			plan := explain(t, conn, "EXPLAIN EXECUTE "+stmt+"("+nulls+")")
 			checkPlan(t, name, hq, plan, func(step string) bool {
 				return strings.Contains(step, "Seq Scan")
 			})
@@ -104,21 +92,12 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 func TestScanNotCompiled(t *testing.T) {
 	ctx := context.Background()
 	db := migratedPostgres(t)
-	var plan []string
-	rows, err := db.QueryContext(ctx, "EXPLAIN (ANALYZE) SELECT COUNT(*) FROM executions WHERE results LIKE $1", "%timeout%")
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
+	defer conn.Close()
+	plan := explain(t, conn, "EXPLAIN (ANALYZE) SELECT COUNT(*) FROM executions WHERE results LIKE $1", "%timeout%")
 	if all := strings.Join(plan, "\n"); strings.Contains(all, "JIT:") {
 		t.Fatalf("a table scan is compiled:\n%s", all)
 	}
@@ -228,19 +207,7 @@ func TestRescueReadsLeasesInOrder(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "PREPARE rescue AS "+sqlstore.RescueSQL); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE rescue(NULL, NULL, NULL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	rows.Close()
+	plan := explain(t, conn, "EXPLAIN EXECUTE rescue(NULL, NULL, NULL)")
 	if all := strings.Join(plan, "\n"); !strings.Contains(all, "Index Scan using executions_leases") || strings.Contains(all, "Bitmap") {
 		t.Fatalf("the rescue does not read the lease index in order:\n%s", all)
 	}
@@ -256,4 +223,26 @@ func TestRescueReadsLeasesInOrder(t *testing.T) {
 	if n != 2500 || pending != 2500 {
 		t.Fatalf("rescued %d (%d pending), want the 2,500 expired leases", n, pending)
 	}
+}
+
+// explain runs an EXPLAIN statement on conn and returns its lines.
+func explain(t *testing.T, conn *sql.Conn, query string, args ...any) []string {
+	t.Helper()
+	rows, err := conn.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
