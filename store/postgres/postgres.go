@@ -204,8 +204,16 @@ func (s *Store) Tx(ctx context.Context, fn func(q store.Querier) error) error {
 
 func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	backoff := 2 * time.Millisecond
+	keysFirst := false
 	for attempt := 1; ; attempt++ {
-		err := sqlstore.Unavailable(unavailable, s.tryTx(ctx, fn))
+		err := sqlstore.Unavailable(unavailable, s.tryTx(ctx, fn, keysFirst))
+		if errors.Is(err, sqlstore.ErrEventKeyTaken) && !keysFirst {
+			// An event repeated its idempotency key: run the
+			// transaction again, looking the key up first.
+			keysFirst = true
+			attempt--
+			continue
+		}
 		if err == nil || !retryable(err) || attempt >= s.opts.TxAttempts {
 			s.health.Note(err)
 			return err
@@ -221,7 +229,7 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	}
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
+func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error, keysFirst bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -236,6 +244,9 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 		})
 		return nil
 	})
+	if keysFirst {
+		q.KeysFirst()
+	}
 	over, durable := false, false
 	defer func() {
 		if !over { // fn failed or panicked

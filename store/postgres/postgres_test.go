@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -140,5 +141,56 @@ func TestExtendSkipsRowsBeingSaved(t *testing.T) {
 	}
 	if got.LockedUntil == nil || !got.LockedUntil.Equal(now.Add(time.Minute)) {
 		t.Fatalf("ex_1's lease: %v, want it untouched (%v) while another transaction holds the row", got.LockedUntil, now.Add(time.Minute))
+	}
+}
+
+// TestKeyedAcceptOneRoundTrip: an event with an idempotency key is accepted
+// in one round trip too (the key is assumed free and the event goes with
+// the other writes); a repeat of the key answers the first event, stores
+// nothing of its own transaction, and takes a few more.
+func TestKeyedAcceptOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	a := account(t, s, now)
+	accept := func(i int, key string) (string, bool) {
+		t.Helper()
+		id := fmt.Sprintf("%03d", i)
+		ev := &hook.Event{ID: "ev_" + id, Type: "order.paid", AccountID: a.ID, OccurredAt: now, IdempotencyKey: key}
+		var got string
+		var inserted bool
+		err := s.Tx(ctx, func(q store.Querier) error {
+			var err error
+			if got, inserted, err = q.EventInsert(ctx, ev); err != nil || !inserted {
+				return err
+			}
+			return q.ExecutionInsert(ctx, &hook.Execution{ID: "ex_" + id, AccountID: a.ID, HookID: "hk_1",
+				EventID: got, TriggerType: hook.TriggerEvent, Status: hook.StatusPending, RunAt: now, CreatedAt: now})
+		})
+		if err != nil {
+			t.Fatalf("accepting %d: %v", i, err)
+		}
+		return got, inserted
+	}
+	for i := range 5 {
+		before := s.RoundTrips()
+		if id, inserted := accept(i, fmt.Sprintf("key-%d", i)); id != fmt.Sprintf("ev_%03d", i) || !inserted {
+			t.Fatalf("accepting %d: %s, inserted %v", i, id, inserted)
+		}
+		if n := s.RoundTrips() - before; n != 1 {
+			t.Fatalf("accepting %d: %d round trips, want 1", i, n)
+		}
+	}
+	if id, inserted := accept(7, "key-3"); id != "ev_003" || inserted {
+		t.Fatalf("repeating key-3: %s, inserted %v; want ev_003, not inserted", id, inserted)
+	}
+	for _, gone := range []func() error{
+		func() error { _, err := s.EventGet(ctx, "ev_007"); return err },
+		func() error { _, err := s.ExecutionGet(ctx, "ex_007"); return err },
+	} {
+		if err := gone(); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the repeat stored something: %v", err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"context"
 	"database/sql"
 	"errors"
@@ -44,6 +45,21 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 			if err := q.execLater(ctx, "insert event "+e.ID, insert, args...); err != nil {
 				return err
 			}
+			id, inserted = e.ID, true
+			return nil
+		}
+		// In a transaction whose writes go with its commit (PostgreSQL),
+		// a key is assumed free: the event goes with the other writes, in
+		// the same round trip, and the rare repeat fails the transaction
+		// (nothing of it is stored) with ErrEventKeyTaken; the driver runs
+		// it again with the key looked up first (KeysFirst), below.
+		if d, ok := q.db.(Deferrer); ok && q.inTx && !q.keysFirst {
+			d.Defer(q.d.rebind(insert), args, func(err error) error {
+				if q.d.IsUniqueViolation(err) {
+					return fmt.Errorf("insert event %s: %w (%w)", e.ID, ErrEventKeyTaken, err)
+				}
+				return q.fail("insert event "+e.ID, err)
+			})
 			id, inserted = e.ID, true
 			return nil
 		}

@@ -167,7 +167,20 @@ type Q struct {
 	notify NotifyFunc
 	health *Health
 	after  []func(committed bool) // inside a transaction: AfterTx callbacks
+	// keysFirst: an event with an idempotency key is inserted only after
+	// its key was found free (see EventInsert).
+	keysFirst bool
 }
+
+// ErrEventKeyTaken is the error of a transaction in which an event was
+// inserted optimistically (see EventInsert) while its idempotency key was
+// taken: run the transaction again after KeysFirst.
+var ErrEventKeyTaken = errors.New("the event's idempotency key is taken")
+
+// KeysFirst makes the transaction's EventInsert look an idempotency key up
+// before inserting the event, rather than insert it with the transaction's
+// other writes and fail with ErrEventKeyTaken if it is taken.
+func (q *Q) KeysFirst() { q.keysFirst = true }
 
 var _ store.Querier = (*Q)(nil)
 
