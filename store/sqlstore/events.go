@@ -1,10 +1,10 @@
 package sqlstore
 
 import (
-	"fmt"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hookline/hookline/hook"
