@@ -206,10 +206,13 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	backoff := 2 * time.Millisecond
 	keysFirst := false
 	for attempt := 1; ; attempt++ {
-		err := sqlstore.Unavailable(unavailable, s.tryTx(ctx, fn, keysFirst))
-		if errors.Is(err, sqlstore.ErrEventKeyTaken) && !keysFirst {
-			// An event repeated its idempotency key: run the
-			// transaction again, looking the key up first.
+		assumed, err := s.tryTx(ctx, fn, keysFirst)
+		err = sqlstore.Unavailable(unavailable, err)
+		if err != nil && assumed && ctx.Err() == nil {
+			// An event was inserted assuming its idempotency key free
+			// (ErrEventKeyTaken: it was not; or another error a later
+			// statement met): run the transaction again, looking the key
+			// up first, as it would have been run without the assumption.
 			keysFirst = true
 			attempt--
 			continue
@@ -229,9 +232,9 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 	}
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error, keysFirst bool) error {
+func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error, keysFirst bool) (keyAssumed bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	tx := &pipeTx{s: s}
 	defer tx.release()
@@ -257,15 +260,15 @@ func (s *Store) tryTx(ctx context.Context, fn func(q *sqlstore.Q) error, keysFir
 		q.EndTx(durable)
 	}()
 	if err := fn(q); err != nil {
-		return err
+		return q.KeyAssumed(), err
 	}
 	over = true // whatever COMMIT says, the transaction is over
 	if err := tx.commit(ctx); err != nil {
 		tx.rollback()
-		return err
+		return q.KeyAssumed(), err
 	}
 	durable = true
-	return nil
+	return false, nil
 }
 
 // notify sends pg_notify at once.

@@ -185,7 +185,24 @@ func TestKeyedAcceptOneRoundTrip(t *testing.T) {
 	if id, inserted := accept(7, "key-3"); id != "ev_003" || inserted {
 		t.Fatalf("repeating key-3: %s, inserted %v; want ev_003, not inserted", id, inserted)
 	}
+	// The repeat met by a later statement whose error its caller ignores:
+	// the transaction is run again all the same.
+	var got string
+	var inserted bool
+	err := s.Tx(ctx, func(q store.Querier) error {
+		var err error
+		if got, inserted, err = q.EventInsert(ctx, &hook.Event{ID: "ev_008", Type: "order.paid", AccountID: a.ID,
+			OccurredAt: now, IdempotencyKey: "key-1"}); err != nil || !inserted {
+			return err
+		}
+		_, _ = q.EventGet(ctx, "ev_000")
+		return nil
+	})
+	if err != nil || got != "ev_001" || inserted {
+		t.Fatalf("repeating key-1 behind an ignored error: %s, inserted %v, %v; want ev_001, not inserted", got, inserted, err)
+	}
 	for _, gone := range []func() error{
+		func() error { _, err := s.EventGet(ctx, "ev_008"); return err },
 		func() error { _, err := s.EventGet(ctx, "ev_007"); return err },
 		func() error { _, err := s.ExecutionGet(ctx, "ex_007"); return err },
 	} {

@@ -60,6 +60,7 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 				}
 				return q.fail("insert event "+e.ID, err)
 			})
+			q.keyAssumed = true
 			id, inserted = e.ID, true
 			return nil
 		}

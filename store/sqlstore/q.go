@@ -168,8 +168,9 @@ type Q struct {
 	health *Health
 	after  []func(committed bool) // inside a transaction: AfterTx callbacks
 	// keysFirst: an event with an idempotency key is inserted only after
-	// its key was found free (see EventInsert).
-	keysFirst bool
+	// its key was found free (see EventInsert); keyAssumed: one was
+	// inserted assuming its key free.
+	keysFirst, keyAssumed bool
 }
 
 // ErrEventKeyTaken is the error of a transaction in which an event was
@@ -181,6 +182,12 @@ var ErrEventKeyTaken = errors.New("the event's idempotency key is taken")
 // before inserting the event, rather than insert it with the transaction's
 // other writes and fail with ErrEventKeyTaken if it is taken.
 func (q *Q) KeysFirst() { q.keysFirst = true }
+
+// KeyAssumed reports whether the transaction inserted an event assuming its
+// idempotency key free: if it failed, whatever the error it surfaced as
+// (a later statement of the transaction may have met the violation), it
+// is to be run again after KeysFirst.
+func (q *Q) KeyAssumed() bool { return q.keyAssumed }
 
 var _ store.Querier = (*Q)(nil)
 
