@@ -211,3 +211,65 @@ func TestKeyedAcceptOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderingKeyRoundTrips: the advisory lock of an ordering key goes with
+// the statement after it (which runs once the lock is held), and a keyed
+// final save's health record with the release: accepting a keyed
+// execution takes two round trips (the lock with the tail's lookup, the
+// inserts with the commit), its final save three (the lock with the save,
+// the health record with the release and hand-over, the commit).
+func TestOrderingKeyRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	a := account(t, s, now)
+	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
+	if _, _, err := s.EventInsert(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	accept := func(id string) string {
+		t.Helper()
+		before := s.RoundTrips()
+		var tail string
+		err := s.Tx(ctx, func(q store.Querier) error {
+			var err error
+			if tail, err = q.ExecutionOrderingTail(ctx, "hk_1", "k1"); err != nil {
+				return err
+			}
+			return q.ExecutionInsert(ctx, &hook.Execution{ID: id, AccountID: a.ID, HookID: "hk_1", EventID: ev.ID,
+				TriggerType: hook.TriggerEvent, Status: hook.StatusPending, RunAt: now, CreatedAt: now,
+				OrderingKey: "k1", AfterKey: tail})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := s.RoundTrips() - before; n != 2 {
+			t.Fatalf("accepting %s: %d round trips, want 2", id, n)
+		}
+		return tail
+	}
+	if tail := accept("ex_1"); tail != "" {
+		t.Fatalf("first of the key waits for %q", tail)
+	}
+	if tail := accept("ex_2"); tail != "ex_1" {
+		t.Fatalf("second of the key waits for %q, want ex_1", tail)
+	}
+	claimed, err := s.ExecutionClaim(ctx, "n1", now, now.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != "ex_1" {
+		t.Fatalf("claimed %v (%v), want ex_1 alone", claimed, err)
+	}
+	x := claimed[0]
+	x.Status, x.FinishedAt = hook.StatusSuccess, &now
+	before := s.RoundTrips()
+	next, err := s.ExecutionSave(ctx, x, &store.Lease{Node: "n1", Now: now, Until: now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.RoundTrips() - before; n != 3 {
+		t.Fatalf("final save of ex_1: %d round trips, want 3", n)
+	}
+	if next == nil || next.ID != "ex_2" || next.Status != hook.StatusRunning {
+		t.Fatalf("handed over %+v, want ex_2 running", next)
+	}
+}

@@ -206,8 +206,8 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 				return err
 			}
 			if query, args := healthSQL(x); query != "" {
-				if _, err := q.exec(ctx, query, args...); err != nil {
-					return q.fail("record the health of hook "+x.HookID, err)
+				if err := q.execLater(ctx, "record the health of hook "+x.HookID, query, args...); err != nil {
+					return err
 				}
 			}
 			if !holds {
@@ -476,8 +476,10 @@ func (q *Q) lockOrderingKey(ctx context.Context, hookID, key string) error {
 	if !q.d.AdvisoryLocks {
 		return nil
 	}
-	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, hookID+" "+key)
-	return q.fail("lock ordering key", err)
+	// Sent with the statement that follows it (a transaction's writes are
+	// deferred on PostgreSQL), which runs only once the lock is held: one
+	// round trip for both.
+	return q.execLater(ctx, "lock ordering key", `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, hookID+" "+key)
 }
 
 // ExecutionOrderingTail implements store.Querier.
