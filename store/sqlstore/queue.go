@@ -283,32 +283,52 @@ const (
 // (the one to lease); id twice (the releases); node, lease end, token and
 // now (the lease); id twice (which rows). It returns the rows it changed,
 // whole.
-var releaseSQL = `WITH first AS (SELECT MIN(id) AS id FROM executions
+var releaseSQL = `WITH ` + releaseFirstCTE + `
+		UPDATE executions SET ` + releaseSet + `
+		` + waitersOf + `
+		RETURNING ` + cols("", executionCols)
+
+// releaseFirstCTE picks "first", the execution a release leases (see
+// releaseSQL; bound: id four times, now and the node, none when "").
+const releaseFirstCTE = `first AS (SELECT MIN(id) AS id FROM executions
 			` + waitersOf + `
 			AND (after_exec = '' OR after_exec = (SELECT ?)) AND (after_key = '' OR after_key = (SELECT ?)) AND run_at <= ?
-			AND CAST(? AS TEXT) <> '')
-		UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
+			AND CAST(? AS TEXT) <> '')`
+
+// releaseSet clears the waits on an id and leases "first" (bound: id
+// twice; node, lease end, token and now).
+const releaseSet = `after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
 			after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END,
 			status = CASE WHEN id = (SELECT id FROM first) THEN 'running' ELSE status END,
 			locked_by = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE locked_by END,
 			locked_until = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE locked_until END,
 			lease_token = CASE WHEN id = (SELECT id FROM first) THEN ? ELSE lease_token END,
 			attempts = CASE WHEN id = (SELECT id FROM first) THEN attempts + 1 ELSE attempts END,
-			executed_at = CASE WHEN id = (SELECT id FROM first) THEN COALESCE(executed_at, ?) ELSE executed_at END
-		` + waitersOf + `
-		RETURNING ` + cols("", executionCols)
+			executed_at = CASE WHEN id = (SELECT id FROM first) THEN COALESCE(executed_at, ?) ELSE executed_at END`
+
+// releaseArgs are releaseSQL's arguments after the id's first four (see
+// releaseFirstCTE and releaseSet), for a release by id that leases to lease
+// (none when nil), with the token it gives.
+func releaseArgs(id string, lease *store.Lease) (args []any, token string) {
+	var node string
+	var now, until int64
+	if lease != nil {
+		node, token, now, until = lease.Node, rand.Text(), us(lease.Now), us(lease.Until)
+	}
+	return []any{now, node, id, id, node, until, token, now}, token
+}
 
 // releaseWaiting clears the waits on id of the executions behind it. Of
 // those now free to run, the first (by id) is leased to lease.Node when
 // lease is set and returned; the others are announced to the claimers.
 func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
-	var node, token string
-	var now, until int64
+	rest, token := releaseArgs(id, lease)
+	node := ""
 	if lease != nil {
-		node, token, now, until = lease.Node, rand.Text(), us(lease.Now), us(lease.Until)
+		node = lease.Node
 	}
 	xs, err := collect(ctx, q, "release executions waiting for "+id, scanExecution, releaseSQL,
-		id, id, id, id, now, node, id, id, node, until, token, now, id, id)
+		append(append([]any{id, id, id, id}, rest...), id, id)...)
 	if err != nil {
 		return nil, err
 	}
@@ -330,29 +350,31 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 	return next, nil
 }
 
-// freed is an execution whose wait on another was cleared.
+// freed is an execution whose wait on another was cleared; leased: and
+// leased to the node that saved the other, to run next.
 type freed struct {
 	id, afterExec, afterKey string
-	runAt                   int64
+	leased                  bool
 }
 
 // saveFinalSQL is update (a final save, RETURNING nothing) followed by the
-// release of the executions waiting for it (bound four times after
-// update's arguments), and more (further CTEs, bound after those), in one
-// statement: it answers the count of rows
-// saved (0: the lease was lost) beside each execution released. Without
-// release it only saves (and runs more), answering one row of the count.
+// release of the executions waiting for it, which leases the first of them
+// that is due to the saving node as releaseSQL does (bound after update's
+// arguments as releaseSQL is), and more (further CTEs, bound after those),
+// in one statement: it answers the count of rows saved (0: the lease was
+// lost) beside each execution released (id, waits, lease token, status).
+// Without release it only saves (and runs more), answering one row of the
+// count.
 func saveFinalSQL(update, more string, release bool) string {
 	if !release {
 		return `WITH saved AS (` + update + ` RETURNING id)` + more + `
-			SELECT (SELECT COUNT(*) FROM saved), NULL::text, NULL::text, NULL::text, NULL::bigint`
+			SELECT (SELECT COUNT(*) FROM saved), NULL::text, NULL::text, NULL::text, NULL::text, NULL::text`
 	}
-	return `WITH saved AS (` + update + ` RETURNING id),
-			freed AS (UPDATE executions SET after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exec END,
-					after_key = CASE WHEN after_key = ? THEN '' ELSE after_key END
+	return `WITH saved AS (` + update + ` RETURNING id), ` + releaseFirstCTE + `,
+			freed AS (UPDATE executions SET ` + releaseSet + `
 				` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
-				RETURNING id, after_exec, after_key, run_at)` + more + `
-			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.run_at
+				RETURNING id, after_exec, after_key, lease_token, status)` + more + `
+			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.lease_token, f.status
 			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`
 }
 
@@ -366,8 +388,11 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 	var rows []freed
 	saved := false
 	query := saveFinalSQL(update, "", release)
+	token := ""
 	if release {
-		args = append(args, x.ID, x.ID, x.ID, x.ID)
+		var rest []any
+		rest, token = releaseArgs(x.ID, lease)
+		args = append(append(append(args, x.ID, x.ID, x.ID, x.ID), rest...), x.ID, x.ID)
 	}
 	if hq, hargs := healthSQL(x); hq != "" {
 		// The hook's health in the same statement: executed whether or not
@@ -384,16 +409,16 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 		rows, saved = nil, false
 		for r.Next() {
 			var (
-				n               int
-				id, aExec, aKey sql.NullString
-				runAt           sql.NullInt64
+				n                                   int
+				id, aExec, aKey, leaseToken, status sql.NullString
 			)
-			if err := r.Scan(&n, &id, &aExec, &aKey, &runAt); err != nil {
+			if err := r.Scan(&n, &id, &aExec, &aKey, &leaseToken, &status); err != nil {
 				return err
 			}
 			saved = n > 0
 			if id.Valid {
-				rows = append(rows, freed{id.String, aExec.String, aKey.String, runAt.Int64})
+				rows = append(rows, freed{id: id.String, afterExec: aExec.String, afterKey: aKey.String,
+					leased: token != "" && leaseToken.String == token && status.String == hook.StatusRunning})
 			}
 		}
 		return r.Err()
@@ -418,52 +443,36 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 	if !saved {
 		return nil, fmt.Errorf("save execution %s: %w", x.ID, store.ErrLeaseLost)
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	var next *hook.Execution
-	err = q.write1(ctx, func(q *Q) error {
-		var err error
-		next, err = q.handOver(ctx, rows, lease)
-		return err
-	})
-	return next, err
+	return q.handOver(ctx, rows, token)
 }
 
-// handOver leases the first (by id) of the executions in rows that are now
-// free to run to lease.Node when lease is set and returns it; the others are
-// announced to the claimers. saveFinal's second statement: its release is
-// part of a grouped statement that returns no whole rows (in a transaction
-// releaseSQL leases at once).
-func (q *Q) handOver(ctx context.Context, rows []freed, lease *store.Lease) (*hook.Execution, error) {
-	var ready []string
-	for _, f := range rows {
-		if f.afterExec == "" && f.afterKey == "" {
-			ready = append(ready, f.id)
-		}
-	}
-	if len(ready) == 0 {
-		return nil, nil
-	}
-	slices.Sort(ready)
+// handOver follows a grouped final save that released rows: the one it
+// leased (to the saving node, in the same statement) is read whole and
+// returned, to run next on the saving worker; the others now free are
+// announced to the claimers. When the leased one cannot be read, its lease
+// is given back (so that it is not left to its lease's end), and it is
+// announced too.
+func (q *Q) handOver(ctx context.Context, rows []freed, token string) (*hook.Execution, error) {
 	var next *hook.Execution
-	if lease != nil {
-		xs, err := collect(ctx, q, "hand over execution "+ready[0], scanExecution,
-			`UPDATE executions SET status = 'running', locked_by = ?, locked_until = ?, lease_token = ?,
-				attempts = attempts + 1, executed_at = COALESCE(executed_at, ?)
-			WHERE id = ? AND status = 'pending' AND after_exec = '' AND after_key = '' AND run_at <= ?
-			RETURNING `+cols("", executionCols),
-			lease.Node, us(lease.Until), rand.Text(), us(lease.Now), ready[0], us(lease.Now))
-		if err != nil {
-			return nil, err
-		}
-		if len(xs) == 1 {
-			next, ready = xs[0], ready[1:]
+	announce := false
+	for _, f := range rows {
+		switch {
+		case f.leased:
+			x, err := q.ExecutionGet(ctx, f.id)
+			if err == nil && x.LeaseToken == token {
+				next = x
+				continue
+			}
+			_, _ = q.exec(ctx, `UPDATE executions SET status = 'pending', locked_by = '', locked_until = NULL, lease_token = ''
+				WHERE id = ? AND lease_token = ? AND status = 'running'`, f.id, token)
+			announce = true
+		case f.afterExec == "" && f.afterKey == "":
+			announce = true
 		}
 	}
-	if len(ready) > 0 {
+	if announce {
 		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-			return nil, err
+			return next, err
 		}
 	}
 	return next, nil
