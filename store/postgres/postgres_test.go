@@ -42,6 +42,16 @@ func account(t *testing.T, s *postgres.Store, now time.Time) *hook.Account {
 	return a
 }
 
+// event stores the event ev_1 of a.
+func event(t *testing.T, s *postgres.Store, a *hook.Account, now time.Time) *hook.Event {
+	t.Helper()
+	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
+	if _, _, err := s.EventInsert(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, postgres.Options{}) })
 }
@@ -97,10 +107,7 @@ func TestExtendSkipsRowsBeingSaved(t *testing.T) {
 	s := open(t, postgres.Options{})
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := account(t, s, now)
-	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
-	if _, _, err := s.EventInsert(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := event(t, s, a, now)
 	for _, id := range []string{"ex_1", "ex_2"} {
 		if err := s.ExecutionInsert(ctx, &hook.Execution{ID: id, AccountID: a.ID, HookID: "hk_1", EventID: ev.ID,
 			TriggerType: hook.TriggerEvent, Status: hook.StatusPending, RunAt: now, CreatedAt: now}); err != nil {
@@ -224,10 +231,7 @@ func TestOrderingKeyRoundTrips(t *testing.T) {
 	s := open(t, postgres.Options{})
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := account(t, s, now)
-	ev := &hook.Event{ID: "ev_1", Type: "order.paid", AccountID: a.ID, OccurredAt: now}
-	if _, _, err := s.EventInsert(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := event(t, s, a, now)
 	accept := func(id string) string {
 		t.Helper()
 		before := s.RoundTrips()
