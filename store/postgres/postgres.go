@@ -209,10 +209,11 @@ func (s *Store) tx(ctx context.Context, fn func(q *sqlstore.Q) error) error {
 		assumed, err := s.tryTx(ctx, fn, keysFirst)
 		err = sqlstore.Unavailable(unavailable, err)
 		if err != nil && assumed && ctx.Err() == nil {
-			// An event was inserted assuming its idempotency key free
-			// (ErrEventKeyTaken: it was not; or another error a later
-			// statement met): run the transaction again, looking the key
-			// up first, as it would have been run without the assumption.
+			// An event was inserted assuming its idempotency key free:
+			// whatever the error (the key's unique violation, met by the
+			// commit or by a later statement whose caller may have
+			// ignored or remapped it), run the transaction again looking
+			// the key up first, as it ran before the assumption.
 			keysFirst = true
 			attempt--
 			continue

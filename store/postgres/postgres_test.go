@@ -32,14 +32,17 @@ func open(t testing.TB, opts postgres.Options) *postgres.Store {
 	return s
 }
 
-// account stores the account acc_1.
-func account(t *testing.T, s *postgres.Store, now time.Time) *hook.Account {
+// withAccount opens a store on a new schema with the account acc_1 and
+// returns it with the time it used.
+func withAccount(t *testing.T) (*postgres.Store, *hook.Account, time.Time) {
 	t.Helper()
+	s := open(t, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := &hook.Account{ID: "acc_1", Name: "a", CreatedAt: now, UpdatedAt: now}
 	if err := s.AccountInsert(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return s, a, now
 }
 
 // event stores the event ev_1 of a.
@@ -62,9 +65,7 @@ func TestConformance(t *testing.T) {
 func TestAcceptOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := open(t, postgres.Options{})
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := account(t, s, now)
+	s, a, now := withAccount(t)
 	if err := s.CollectionInsert(ctx, &store.Collection{AccountID: a.ID, Name: "orders", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +105,7 @@ func TestAcceptOneRoundTrip(t *testing.T) {
 func TestExtendSkipsRowsBeingSaved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := open(t, postgres.Options{})
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := account(t, s, now)
+	s, a, now := withAccount(t)
 	ev := event(t, s, a, now)
 	for _, id := range []string{"ex_1", "ex_2"} {
 		if err := s.ExecutionInsert(ctx, &hook.Execution{ID: id, AccountID: a.ID, HookID: "hk_1", EventID: ev.ID,
@@ -158,9 +157,7 @@ func TestExtendSkipsRowsBeingSaved(t *testing.T) {
 func TestKeyedAcceptOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := open(t, postgres.Options{})
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := account(t, s, now)
+	s, a, now := withAccount(t)
 	accept := func(i int, key string) (string, bool) {
 		t.Helper()
 		id := fmt.Sprintf("%03d", i)
@@ -228,9 +225,7 @@ func TestKeyedAcceptOneRoundTrip(t *testing.T) {
 func TestOrderingKeyRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := open(t, postgres.Options{})
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	a := account(t, s, now)
+	s, a, now := withAccount(t)
 	ev := event(t, s, a, now)
 	accept := func(id string) string {
 		t.Helper()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -51,18 +50,12 @@ func (q *Q) EventInsert(ctx context.Context, e *hook.Event) (id string, inserted
 		// In a transaction whose writes go with its commit (PostgreSQL),
 		// a key is assumed free: the event goes with the other writes, in
 		// the same round trip, and the rare repeat fails the transaction
-		// (nothing of it is stored) with ErrEventKeyTaken; the driver runs
-		// it again with the key looked up first (KeysFirst), below.
-		if d, ok := q.db.(Deferrer); ok && q.inTx && !q.keysFirst {
-			d.Defer(q.d.rebind(insert), args, func(err error) error {
-				if q.d.IsUniqueViolation(err) {
-					return fmt.Errorf("insert event %s: %w (%w)", e.ID, ErrEventKeyTaken, err)
-				}
-				return q.fail("insert event "+e.ID, err)
-			})
+		// (nothing of it is stored); the driver runs it again with the key
+		// looked up first (KeyAssumed, KeysFirst), below.
+		if _, ok := q.db.(Deferrer); ok && q.inTx && !q.keysFirst {
 			q.keyAssumed = true
 			id, inserted = e.ID, true
-			return nil
+			return q.execLater(ctx, "insert event "+e.ID, insert, args...)
 		}
 		err := q.queryRow(ctx, insert+` ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key <> ''
 			DO NOTHING RETURNING id`, args...).Scan(&id)

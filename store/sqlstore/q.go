@@ -173,14 +173,9 @@ type Q struct {
 	keysFirst, keyAssumed bool
 }
 
-// ErrEventKeyTaken is the error of a transaction in which an event was
-// inserted optimistically (see EventInsert) while its idempotency key was
-// taken: run the transaction again after KeysFirst.
-var ErrEventKeyTaken = errors.New("the event's idempotency key is taken")
-
 // KeysFirst makes the transaction's EventInsert look an idempotency key up
 // before inserting the event, rather than insert it with the transaction's
-// other writes and fail with ErrEventKeyTaken if it is taken.
+// other writes assuming the key free (see KeyAssumed).
 func (q *Q) KeysFirst() { q.keysFirst = true }
 
 // KeyAssumed reports whether the transaction inserted an event assuming its

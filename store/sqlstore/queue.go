@@ -306,6 +306,12 @@ const releaseSet = `after_exec = CASE WHEN after_exec = ? THEN '' ELSE after_exe
 			attempts = CASE WHEN id = (SELECT id FROM first) THEN attempts + 1 ELSE attempts END,
 			executed_at = CASE WHEN id = (SELECT id FROM first) THEN COALESCE(executed_at, ?) ELSE executed_at END`
 
+// leasedWith says a row a release returned is the one it leased with token
+// ("" when it leased none).
+func leasedWith(token, leaseToken, status string) bool {
+	return token != "" && leaseToken == token && status == hook.StatusRunning
+}
+
 // releaseArgs are releaseSQL's arguments after the id's first four (see
 // releaseFirstCTE and releaseSet), for a release by id that leases to lease
 // (none when nil), with the token it gives.
@@ -323,10 +329,6 @@ func releaseArgs(id string, lease *store.Lease) (args []any, token string) {
 // lease is set and returned; the others are announced to the claimers.
 func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (*hook.Execution, error) {
 	rest, token := releaseArgs(id, lease)
-	node := ""
-	if lease != nil {
-		node = lease.Node
-	}
 	xs, err := collect(ctx, q, "release executions waiting for "+id, scanExecution, releaseSQL,
 		append(append([]any{id, id, id, id}, rest...), id, id)...)
 	if err != nil {
@@ -336,7 +338,7 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 	ready := false
 	for _, x := range xs {
 		switch {
-		case node != "" && x.LeaseToken == token && x.Status == hook.StatusRunning:
+		case leasedWith(token, x.LeaseToken, x.Status):
 			next = x
 		case !x.Waiting():
 			ready = true
@@ -418,7 +420,7 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 			saved = n > 0
 			if id.Valid {
 				rows = append(rows, freed{id: id.String, afterExec: aExec.String, afterKey: aKey.String,
-					leased: token != "" && leaseToken.String == token && status.String == hook.StatusRunning})
+					leased: leasedWith(token, leaseToken.String, status.String)})
 			}
 		}
 		return r.Err()
@@ -463,8 +465,11 @@ func (q *Q) handOver(ctx context.Context, rows []freed, token string) (*hook.Exe
 				next = x
 				continue
 			}
-			_, _ = q.exec(ctx, `UPDATE executions SET status = 'pending', locked_by = '', locked_until = NULL, lease_token = ''
-				WHERE id = ? AND lease_token = ? AND status = 'running'`, f.id, token)
+			_ = q.write1(ctx, func(q *Q) error {
+				_, err := q.exec(ctx, `UPDATE executions SET status = 'pending', locked_by = '', locked_until = NULL, lease_token = ''
+					WHERE id = ? AND lease_token = ? AND status = 'running'`, f.id, token)
+				return err
+			})
 			announce = true
 		case f.afterExec == "" && f.afterKey == "":
 			announce = true
