@@ -106,9 +106,11 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	}
 	ctx := context.Background()
 	var target *benchTarget
+	loadP := 0 // GOMAXPROCS of the load generator, when the engine runs apart
 	if *inprocess {
 		target, err = startInProcess(ctx, o)
 	} else {
+		loadP = loadProcs()
 		target, err = startServers(ctx, o, max(*nodes, 1))
 	}
 	if err != nil {
@@ -363,6 +365,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		kind += ", engine in the bench process"
 	} else {
 		kind += ", `hookline serve` in its own process"
+		if p := nodeProcs(*nodes); p > 0 {
+			kind += fmt.Sprintf(" (GOMAXPROCS=%d each)", p)
+		}
+		kind += fmt.Sprintf(", load generator GOMAXPROCS=%d", loadP)
 	}
 	deliverSpan := lastArrival.Sub(start)
 	if deliverSpan <= 0 {

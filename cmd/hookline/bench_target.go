@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,9 +117,10 @@ func startServers(ctx context.Context, o *options, n int) (*benchTarget, error) 
 		}
 		wg.Wait()
 	}
+	procs := nodeProcs(n)
 	for i := range n {
 		id := fmt.Sprintf("bench-%d", i)
-		node, stop, err := startNode(ctx, exe, o, t.admin, secret, id)
+		node, stop, err := startNode(ctx, exe, o, t.admin, secret, id, procs)
 		if err != nil {
 			t.stop()
 			return nil, err
@@ -128,8 +130,34 @@ func startServers(ctx context.Context, o *options, n int) (*benchTarget, error) 
 	return t, nil
 }
 
-// startNode starts one `hookline serve` and waits until it is ready.
-func startNode(ctx context.Context, exe string, o *options, admin, secret, id string) (*benchNode, func(), error) {
+// nodeProcs is the GOMAXPROCS of each of n nodes started on this machine:
+// its share of the cores (at least one), as if each node had a machine of
+// its own that size; 0 (the Go default, all cores) for one node or when
+// GOMAXPROCS is set in the environment (it then applies to every node).
+// Three Go schedulers each spinning on both cores of a two-core machine cost
+// more CPU per event than the nodes' own work explains.
+func nodeProcs(n int) int {
+	if n <= 1 || os.Getenv("GOMAXPROCS") != "" {
+		return 0
+	}
+	return max(1, runtime.NumCPU()/n)
+}
+
+// loadProcs limits the bench process (the load generator and the sink) to
+// one P when the engine runs in `hookline serve` processes of its own and
+// GOMAXPROCS is not set: its 16 clients need well under a core, and a
+// second spinning scheduler on a small machine takes CPU from the server
+// being measured. It returns the GOMAXPROCS in effect.
+func loadProcs() int {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// startNode starts one `hookline serve` and waits until it is ready; procs
+// is its GOMAXPROCS (0: the default).
+func startNode(ctx context.Context, exe string, o *options, admin, secret, id string, procs int) (*benchNode, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for the server
 	if err != nil {
 		return nil, nil, err
@@ -144,6 +172,9 @@ func startNode(ctx context.Context, exe string, o *options, admin, secret, id st
 		if !strings.HasPrefix(kv, "HOOKLINE_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
+	}
+	if procs > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", procs))
 	}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hookline/hookline/internal/testdb"
@@ -46,6 +49,18 @@ func TestBenchDeliversEverything(t *testing.T) {
 		nd, _ := strconv.Atoi(string(d[1]))
 		if na == 0 || nd != na {
 			t.Fatalf("hookline %v: accepted %d, delivered %d:\n%s", args, na, nd, out)
+		}
+		// The header says how the machine was shared: a load generator on
+		// one P beside serve processes, each of n nodes on its share of the
+		// cores.
+		if !slices.Contains(args, "--inprocess") && os.Getenv("GOMAXPROCS") == "" {
+			want := "load generator GOMAXPROCS=1,"
+			if slices.Contains(args, "--nodes") {
+				want = fmt.Sprintf("(GOMAXPROCS=%d each), %s", max(1, runtime.NumCPU()/2), want)
+			}
+			if !strings.Contains(string(out), want) {
+				t.Fatalf("hookline %v: header does not say %q:\n%s", args, want, out)
+			}
 		}
 		if slices.Contains(args, "--nodes") {
 			nodes := perNode.FindAllSubmatch(out, -1)
