@@ -196,6 +196,17 @@ type Querier interface {
 	// how many. Those leased to node except stay: a node does not rescue
 	// its own running work, whose heartbeat is only late ("" excepts none).
 	ExecutionRescue(ctx context.Context, now time.Time, except string) (int, error)
+	// NodeAlive records that node is alive now and will be until until
+	// unless it says so again (its liveness, renewed by its heartbeat).
+	NodeAlive(ctx context.Context, node string, now, until time.Time) error
+	// ExecutionRescueDead takes over the nodes (except that one) whose
+	// liveness ended before now: each is forgotten and every execution
+	// leased to it returned to pending, due at now, whatever its lease says
+	// (a node that stopped renewing its liveness stopped extending its
+	// leases too, or is cut off from the database). It reports the nodes
+	// taken over and how many executions. Of nodes that never recorded
+	// their liveness it knows nothing: ExecutionRescue covers those.
+	ExecutionRescueDead(ctx context.Context, now time.Time, except string) ([]string, int, error)
 	// ExecutionReleaseNode returns every running execution leased to node
 	// to pending, due at now, and reports how many: a node that starts
 	// again under the same id takes back at once what its previous process

@@ -276,6 +276,66 @@ func testExecutionReleaseNode(e *env) {
 	e.equal("a node without leases", n, 0)
 }
 
+// A node whose liveness ran out is taken over whole, once: its executions
+// go back to pending although their leases have not ended; a live node's
+// stay, even with a lease that ended (its heartbeat is late), and so do
+// those of a node that never said it was alive.
+func testExecutionRescueDead(e *env) {
+	a := e.account("")
+	h := e.hook(a.ID)
+	e.executions(a.ID, h.ID, t0, 5)
+	now := t0.Add(time.Hour)
+	claim := func(node string, n int, until time.Time) []*hook.Execution {
+		xs, err := e.s.ExecutionClaim(e.ctx, node, now, until, n)
+		e.must(err)
+		e.equal("claimed by "+node, len(xs), n)
+		return xs
+	}
+	gone := claim("rd-gone", 2, now.Add(time.Hour)) // leases far from their end
+	live := claim("rd-live", 1, now.Add(time.Second))
+	silent := claim("rd-silent", 1, now.Add(time.Second))
+	e.must(e.s.NodeAlive(e.ctx, "rd-gone", now, now.Add(5*time.Second)))
+	e.must(e.s.NodeAlive(e.ctx, "rd-live", now, now.Add(5*time.Second)))
+	e.must(e.s.NodeAlive(e.ctx, "rd-self", now, now.Add(5*time.Second)))
+
+	nodes, n, err := e.s.ExecutionRescueDead(e.ctx, now.Add(4*time.Second), "rd-self")
+	e.must(err)
+	e.equal("nobody dead yet", len(nodes)+n, 0)
+
+	later := now.Add(6 * time.Second) // rd-live renewed, rd-gone did not
+	e.must(e.s.NodeAlive(e.ctx, "rd-live", later.Add(-time.Second), later.Add(4*time.Second)))
+	nodes, n, err = e.s.ExecutionRescueDead(e.ctx, later, "rd-self")
+	e.must(err)
+	e.equal("taken over", nodes, []string{"rd-gone"})
+	e.equal("executions rescued", n, 2)
+	for _, x := range gone {
+		got, err := e.s.ExecutionGet(e.ctx, x.ID)
+		e.must(err)
+		if got.Status != hook.StatusPending || !got.RunAt.Equal(later) || got.LockedBy != "" || got.LockedUntil != nil {
+			e.t.Fatalf("execution of the dead node: %+v", got)
+		}
+		_, err = e.s.ExecutionSave(e.ctx, x, nil)
+		e.isErr(err, store.ErrLeaseLost) // were it alive after all, it cannot save
+	}
+	for _, x := range append(live, silent...) {
+		got, err := e.s.ExecutionGet(e.ctx, x.ID)
+		e.must(err)
+		e.equal("lease of a live or silent node stays", got.LockedBy, x.LockedBy)
+	}
+	nodes, n, err = e.s.ExecutionRescueDead(e.ctx, later.Add(time.Second), "rd-self")
+	e.must(err)
+	e.equal("taken over once", len(nodes)+n, 0)
+	// rd-self's own liveness ran out too, but a node does not take itself over.
+	nodes, _, err = e.s.ExecutionRescueDead(e.ctx, later.Add(time.Minute), "rd-self")
+	e.must(err)
+	e.equal("the others, not itself", nodes, []string{"rd-live"})
+	// A node that comes back says so again and is alive.
+	e.must(e.s.NodeAlive(e.ctx, "rd-gone", later.Add(time.Minute), later.Add(2*time.Minute)))
+	nodes, _, err = e.s.ExecutionRescueDead(e.ctx, later.Add(time.Minute+time.Second), "rd-self")
+	e.must(err)
+	e.equal("back alive", len(nodes), 0)
+}
+
 // testExecutionClaimTakesTurns: a claim takes the accounts in turn, so one
 // account's older backlog does not shut another's executions out.
 func testExecutionClaimTakesTurns(e *env) {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderingKeyConcurrent", testOrderingKeyConcurrent},
 		{"OrderingReleaseStale", testOrderingReleaseStale},
 		{"ExecutionReleaseNode", testExecutionReleaseNode},
+		{"ExecutionRescueDead", testExecutionRescueDead},
 		{"Supersede", testSupersede},
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},

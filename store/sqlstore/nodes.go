@@ -1,0 +1,67 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// NodeAlive implements store.Querier.
+func (q *Q) NodeAlive(ctx context.Context, node string, now, until time.Time) error {
+	return q.write1(ctx, func(q *Q) error {
+		_, err := q.exec(ctx, `INSERT INTO nodes (id, seen_at, alive_until) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, alive_until = excluded.alive_until`,
+			node, us(now), us(until))
+		return q.fail("node heartbeat", err)
+	})
+}
+
+// ExecutionRescueDead implements store.Querier. The nodes table is small
+// (a row per live node, and the dead until a node takes them over), so a
+// pass that finds none dead reads nothing else: no lease index, none of the
+// entries final saves left in it. Taking over a node is one transaction:
+// its row goes (one taker wins) with the release of its executions.
+func (q *Q) ExecutionRescueDead(ctx context.Context, now time.Time, except string) ([]string, int, error) {
+	rows, err := q.query(ctx, `SELECT id FROM nodes WHERE alive_until < ? AND id <> ? ORDER BY id`, us(now), except)
+	if err != nil {
+		return nil, 0, q.fail("find dead nodes", err)
+	}
+	var dead []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, 0, q.fail("find dead nodes", err)
+		}
+		dead = append(dead, id)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, 0, q.fail("find dead nodes", err)
+	}
+	rows.Close()
+	var taken []string
+	total := 0
+	for _, node := range dead {
+		var took bool
+		var n int64
+		err := q.write(ctx, func(q *Q) error {
+			took, n = false, 0
+			k, err := q.execN(ctx, `DELETE FROM nodes WHERE id = ? AND alive_until < ?`, node, us(now))
+			if err != nil || k == 0 { // another node took it over, or it came back
+				return q.fail("take over node "+node, err)
+			}
+			took = true
+			n, err = q.execN(ctx, `UPDATE executions SET status = 'pending', run_at = ?, locked_by = '',
+				locked_until = NULL, lease_token = '' WHERE status = 'running' AND locked_by = ?`, us(now), node)
+			return q.fail("rescue executions of node "+node, err)
+		})
+		if err != nil {
+			return taken, total, err
+		}
+		if took {
+			taken = append(taken, node)
+			total += int(n)
+		}
+	}
+	return taken, total, nil
+}
