@@ -25,7 +25,11 @@ type Config struct {
 	// NodeID names this node in leases. Default: a random id.
 	NodeID string
 
-	// Workers is how many executions run at once on this node. Default 32.
+	// Workers is how many executions run at once on this node. Default 64
+	// (32 before: an execution holds its worker through its final save, so
+	// hooks run in turn were bound by the workers, not the database:
+	// bench --tree did 1,192-1,287 events/s with 32 and 1,245-1,654 with
+	// 64; one-hook throughput and latency unchanged).
 	Workers int
 	// ClaimBatch is the most executions claimed in one query. Default 64.
 	ClaimBatch int
@@ -134,7 +138,7 @@ func (c Config) WithDefaults() Config {
 		c.Now = time.Now
 	}
 	if c.Workers == 0 {
-		c.Workers = 32
+		c.Workers = 64
 	}
 	if c.ClaimBatch == 0 {
 		c.ClaimBatch = 64

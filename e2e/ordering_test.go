@@ -230,7 +230,7 @@ func createOrders(t *testing.T, servers []*server, shop string, n int) []string 
 }
 
 // TestOrderingTreeTakesTurns is the seed's ordering rule at run time, with
-// the default 32 workers and a slow receiver: for every order the shop's
+// the default workers (64) and a slow receiver: for every order the shop's
 // hooks run first by order, then the organization's, one after another;
 // the first writer's value is the only one the record ever shows (the
 // update watcher sees one update per order, to shop-100); later hooks see

@@ -38,7 +38,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	rate := fs.Int("rate", 0, "events per second in all (0: as fast as possible)")
 	records := fs.Bool("records", false, "create records in a collection instead of sending events")
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
-	workers := fs.Int("workers", 32, "engine workers")
+	workers := fs.Int("workers", 64, "engine workers (as hookline serve's default)")
 	inprocess := fs.Bool("inprocess", false, "run the engine in the bench process instead of a separate `hookline serve`")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of an --inprocess run to this file")
 	memprofile := fs.String("memprofile", "", "write an allocation profile (go tool pprof -sample_index=alloc_space) of an --inprocess run to this file")

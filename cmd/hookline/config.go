@@ -57,7 +57,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SecretKey, "secret-key", "", "32-byte key (64 hex characters or base64) that encrypts stored secrets; generated and kept in the data directory when absent")
 	fs.StringVar(&o.AllowNet, "allow-net", "", "comma-separated CIDRs outbound HTTP may reach although private, e.g. 127.0.0.0/8")
 	fs.StringVar(&o.NodeID, "node-id", "", "name of this node in leases (default: random)")
-	fs.IntVar(&o.Workers, "workers", 32, "executions run at once on this node")
+	fs.IntVar(&o.Workers, "workers", 64, "executions run at once on this node")
 	fs.IntVar(&o.MaxHooksPerAccount, "max-hooks-per-account", 50, "hooks per account, unless the account has its own limit")
 	fs.IntVar(&o.MaxActionsPerHook, "max-actions-per-hook", 20, "actions per hook")
 	fs.IntVar(&o.MaxDepth, "max-depth", 5, "longest chain of hooks causing hooks")
