@@ -35,6 +35,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	db := fs.String("db", "", "database: empty for SQLite in a temp dir, or a postgres:// URL (use an empty database)")
 	clients := fs.Int("clients", 16, "concurrent HTTP clients")
 	dur := fs.Duration("duration", 10*time.Second, "how long to send")
+	warmup := fs.Duration("warmup", time.Second, "send the same load this long first, not measured (connections, statement caches and workers in use), and wait for its deliveries")
 	rate := fs.Int("rate", 0, "events per second in all (0: as fast as possible)")
 	records := fs.Bool("records", false, "create records in a collection instead of sending events")
 	syncMode := fs.String("sqlite-synchronous", "FULL", "SQLite synchronous mode")
@@ -136,6 +137,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	arrived := map[int64]time.Time{}
 	turn := map[int64]int64{} // --tree: the next hook expected per event
 	var delivered, outOfTurn atomic.Int64
+	var warmAccepted, warmDelivered atomic.Int64 // the warm-up's events (numbered from warmBase)
 	// The load generator shares the machine with the server, so it spends
 	// as little CPU as it can: bodies built by hand, the sink reading the
 	// number without a JSON decoder.
@@ -148,6 +150,13 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		}
 		now := time.Now()
 		h, _ := sinkField(b, `"h":`)
+		if n > warmBase {
+			if h == perEvent-1 {
+				warmDelivered.Add(1)
+			}
+			w.WriteHeader(204)
+			return
+		}
 		mu.Lock()
 		if _, dup := arrived[n]; !dup {
 			switch {
@@ -245,11 +254,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		}
 	}
 
-	var next atomic.Int64
 	var sentMu sync.Mutex
 	sent := map[int64]time.Time{}
 	var accepted, failed atomic.Int64
-	deadline := time.Now().Add(*dur)
+	acceptedBy := make([]atomic.Int64, len(target.nodes))
 	// With --rate, event n is due at start + n/rate whichever client sends
 	// it (a shared ticker dropped the ticks no client was waiting for, so
 	// fewer were offered than asked), and its latency counts from when it
@@ -258,6 +266,75 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	var interval time.Duration
 	if *rate > 0 {
 		interval = time.Second / time.Duration(*rate)
+	}
+	// load runs the clients from start until deadline, numbering events
+	// from first; count says the events are measured (else only sent).
+	load := func(first int64, start, deadline time.Time, count bool) {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for c := 0; c < *clients; c++ {
+			wg.Add(1)
+			node := c % len(target.nodes) // spread the clients over the nodes
+			go func() {
+				defer wg.Done()
+				var body []byte
+				for time.Now().Before(deadline) {
+					i := next.Add(1)
+					n := first + i
+					t0 := time.Now()
+					if interval > 0 {
+						due := start.Add(time.Duration(i-1) * interval)
+						if !due.Before(deadline) {
+							break
+						}
+						time.Sleep(time.Until(due))
+						t0 = due
+					}
+					if *records {
+						body = strconv.AppendInt(append(body[:0], `{"n":`...), n, 10)
+					} else {
+						body = append(append(append(body[:0], `{"type":"70201",`...), accountField...), `"data":{"n":`...)
+						body = strconv.AppendInt(body, n, 10)
+					}
+					if *keys > 0 {
+						body = strconv.AppendInt(append(body, `,"k":`...), n%int64(*keys), 10)
+					}
+					if *records {
+						body = append(body, `,"total":600}`...)
+					} else {
+						body = append(body, `}}`...)
+					}
+					code, _, err := send(target.nodes[node].base, "POST", path, body)
+					if !count {
+						if err == nil && code < 300 {
+							warmAccepted.Add(1)
+						}
+						continue
+					}
+					if err != nil || code >= 300 {
+						failed.Add(1)
+						continue
+					}
+					acceptedBy[node].Add(1)
+					sentMu.Lock()
+					sent[n] = t0
+					sentMu.Unlock()
+					accepted.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	// The warm-up: the same load, not measured, until the server's
+	// connections, statement caches and worker pool are in use; then its
+	// deliveries are waited for (bounded), so the measured run starts from
+	// an idle queue.
+	if *warmup > 0 {
+		t := time.Now()
+		load(warmBase, t, t.Add(*warmup), false)
+		for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && warmDelivered.Load() < warmAccepted.Load(); {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	cpu0, _ := target.serverCPU()
 	nodeCPU0, ran0, rt0 := make([]time.Duration, len(target.nodes)), make([]int64, len(target.nodes)), int64(0)
@@ -268,56 +345,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		ran0[i] = executionsRun(n.base)
 		rt0 += roundTrips(n.base)
 	}
-	acceptedBy := make([]atomic.Int64, len(target.nodes))
 	db0 := postgresCPU()
 	self0 := selfCPU()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for c := 0; c < *clients; c++ {
-		wg.Add(1)
-		node := c % len(target.nodes) // spread the clients over the nodes
-		go func() {
-			defer wg.Done()
-			var body []byte
-			for time.Now().Before(deadline) {
-				n := next.Add(1)
-				t0 := time.Now()
-				if interval > 0 {
-					due := start.Add(time.Duration(n-1) * interval)
-					if !due.Before(deadline) {
-						break
-					}
-					time.Sleep(time.Until(due))
-					t0 = due
-				}
-				if *records {
-					body = strconv.AppendInt(append(body[:0], `{"n":`...), n, 10)
-				} else {
-					body = append(append(append(body[:0], `{"type":"70201",`...), accountField...), `"data":{"n":`...)
-					body = strconv.AppendInt(body, n, 10)
-				}
-				if *keys > 0 {
-					body = strconv.AppendInt(append(body, `,"k":`...), n%int64(*keys), 10)
-				}
-				if *records {
-					body = append(body, `,"total":600}`...)
-				} else {
-					body = append(body, `}}`...)
-				}
-				code, _, err := send(target.nodes[node].base, "POST", path, body)
-				if err != nil || code >= 300 {
-					failed.Add(1)
-					continue
-				}
-				acceptedBy[node].Add(1)
-				sentMu.Lock()
-				sent[n] = t0
-				sentMu.Unlock()
-				accepted.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	load(0, start, start.Add(*dur), true)
 	sendTime := time.Since(start)
 	// Wait (bounded) for the deliveries to catch up.
 	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && delivered.Load() < accepted.Load(); {
@@ -374,7 +405,11 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 	if deliverSpan <= 0 {
 		deliverSpan = allTime
 	}
-	fmt.Fprintf(stdout, "hookline bench: %s, %d clients, %s of %s, rate %s\n", kind, *clients, *dur, what, rateStr(*rate))
+	warm := ""
+	if *warmup > 0 {
+		warm = fmt.Sprintf(" (after %s of warm-up)", *warmup)
+	}
+	fmt.Fprintf(stdout, "hookline bench: %s, %d clients, %s of %s%s, rate %s\n", kind, *clients, *dur, what, warm, rateStr(*rate))
 	fmt.Fprintf(stdout, "accepted:  %d (%.0f/s), failed: %d\n", accepted.Load(), float64(accepted.Load())/sendTime.Seconds(), failed.Load())
 	fmt.Fprintf(stdout, "delivered: %d (%.0f/s)\n", delivered.Load(), float64(delivered.Load())/deliverSpan.Seconds())
 	if *tree {
@@ -418,6 +453,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 
 // sinkNumber reads n from the bench webhook's body, {"n":123}.
 func sinkNumber(b []byte) (int64, bool) { return sinkField(b, `"n":`) }
+
+// warmBase numbers the warm-up's events after it, apart from the measured
+// ones (numbered from 1).
+const warmBase = 1 << 40
 
 // sinkField reads the number after key (`"n":`) in a webhook's body.
 func sinkField(b []byte, key string) (int64, bool) {

@@ -29,6 +29,9 @@ func TestBenchDeliversEverything(t *testing.T) {
 	delivered := regexp.MustCompile(`delivered: (\d+) `)
 	runs := [][]string{
 		{"bench", "--duration", "1s", "--clients", "4"},
+		// Exactly the 200 events due in the measured second: the warm-up's
+		// 200 before it are sent and delivered but not counted.
+		{"bench", "--duration", "1s", "--clients", "4", "--rate", "200", "--warmup", "1s"},
 		{"bench", "--duration", "1s", "--clients", "4", "--records", "--inprocess"},
 	}
 	if os.Getenv(testdb.EnvPostgresURL) != "" {
@@ -49,6 +52,9 @@ func TestBenchDeliversEverything(t *testing.T) {
 		nd, _ := strconv.Atoi(string(d[1]))
 		if na == 0 || nd != na {
 			t.Fatalf("hookline %v: accepted %d, delivered %d:\n%s", args, na, nd, out)
+		}
+		if slices.Contains(args, "--warmup") && (na != 200 || !strings.Contains(string(out), "(after 1s of warm-up)")) {
+			t.Fatalf("hookline %v: accepted %d, want the 200 of the measured second, and the header saying so:\n%s", args, na, out)
 		}
 		// The header says how the machine was shared: a load generator on
 		// one P beside serve processes, each of n nodes on its share of the
