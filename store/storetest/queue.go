@@ -242,6 +242,21 @@ func testExecutionExtendRescue(e *env) {
 	e.equal("all claimable again", len(xs), 4)
 }
 
+// released checks that xs, as their holder claimed them, are pending again,
+// due at at, leased to nobody, and that their holder can no longer save them.
+func (e *env) released(what string, xs []*hook.Execution, at time.Time) {
+	e.t.Helper()
+	for _, x := range xs {
+		got, err := e.s.ExecutionGet(e.ctx, x.ID)
+		e.must(err)
+		if got.Status != hook.StatusPending || !got.RunAt.Equal(at) || got.LockedBy != "" || got.LockedUntil != nil {
+			e.t.Fatalf("%s: %+v", what, got)
+		}
+		_, err = e.s.ExecutionSave(e.ctx, x, nil)
+		e.isErr(err, store.ErrLeaseLost)
+	}
+}
+
 // A node that starts again under the same id takes back what it held.
 func testExecutionReleaseNode(e *env) {
 	a := e.account("")
@@ -256,15 +271,7 @@ func testExecutionReleaseNode(e *env) {
 	n, err := e.s.ExecutionReleaseNode(e.ctx, "node-1", restart)
 	e.must(err)
 	e.equal("released", n, 2)
-	for _, x := range mine {
-		got, err := e.s.ExecutionGet(e.ctx, x.ID)
-		e.must(err)
-		if got.Status != hook.StatusPending || !got.RunAt.Equal(restart) || got.LockedBy != "" || got.LockedUntil != nil {
-			e.t.Fatalf("released execution: %+v", got)
-		}
-		_, err = e.s.ExecutionSave(e.ctx, x, nil)
-		e.isErr(err, store.ErrLeaseLost) // the old process cannot save any more
-	}
+	e.released("released execution", mine, restart) // the old process cannot save any more
 	got, err := e.s.ExecutionGet(e.ctx, theirs[0].ID)
 	e.must(err)
 	e.equal("another node's lease stays", got.LockedBy, "node-2")
@@ -308,15 +315,7 @@ func testExecutionRescueDead(e *env) {
 	e.must(err)
 	e.equal("taken over", nodes, []string{"rd-gone"})
 	e.equal("executions rescued", n, 2)
-	for _, x := range gone {
-		got, err := e.s.ExecutionGet(e.ctx, x.ID)
-		e.must(err)
-		if got.Status != hook.StatusPending || !got.RunAt.Equal(later) || got.LockedBy != "" || got.LockedUntil != nil {
-			e.t.Fatalf("execution of the dead node: %+v", got)
-		}
-		_, err = e.s.ExecutionSave(e.ctx, x, nil)
-		e.isErr(err, store.ErrLeaseLost) // were it alive after all, it cannot save
-	}
+	e.released("execution of the dead node", gone, later) // were it alive after all, it cannot save
 	for _, x := range append(live, silent...) {
 		got, err := e.s.ExecutionGet(e.ctx, x.ID)
 		e.must(err)
