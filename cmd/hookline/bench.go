@@ -278,7 +278,10 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 			go func() {
 				defer wg.Done()
 				var body []byte
-				for time.Now().Before(deadline) {
+				// With --rate every event due before the deadline is sent,
+				// however late (a client that fell behind would otherwise
+				// stop at the deadline with events due still unsent).
+				for interval > 0 || time.Now().Before(deadline) {
 					i := next.Add(1)
 					n := first + i
 					t0 := time.Now()
