@@ -21,24 +21,13 @@ func (q *Q) NodeAlive(ctx context.Context, node string, now, until time.Time) er
 // entries final saves left in it. Taking over a node is one transaction:
 // its row goes (one taker wins) with the release of its executions.
 func (q *Q) ExecutionRescueDead(ctx context.Context, now time.Time, except string) ([]string, int, error) {
-	rows, err := q.query(ctx, `SELECT id FROM nodes WHERE alive_until < ? AND id <> ? ORDER BY id`, us(now), except)
+	dead, err := collect(ctx, q, "find dead nodes", func(r rowScanner) (id string, err error) {
+		err = r.Scan(&id)
+		return id, err
+	}, `SELECT id FROM nodes WHERE alive_until < ? AND id <> ? ORDER BY id`, us(now), except)
 	if err != nil {
-		return nil, 0, q.fail("find dead nodes", err)
+		return nil, 0, err
 	}
-	var dead []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, 0, q.fail("find dead nodes", err)
-		}
-		dead = append(dead, id)
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return nil, 0, q.fail("find dead nodes", err)
-	}
-	rows.Close()
 	var taken []string
 	total := 0
 	for _, node := range dead {
