@@ -399,7 +399,7 @@ func bench(args []string, stdout *os.File, getenv func(string) string) error {
 		kind += ", engine in the bench process"
 	} else {
 		kind += ", `hookline serve` in its own process"
-		if p := nodeProcs(*nodes); p > 0 {
+		if p := target.procs; p > 0 {
 			kind += fmt.Sprintf(" (GOMAXPROCS=%d each)", p)
 		}
 		kind += fmt.Sprintf(", load generator GOMAXPROCS=%d", loadP)

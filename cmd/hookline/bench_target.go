@@ -31,6 +31,7 @@ type benchTarget struct {
 	admin string
 	nodes []*benchNode
 	stop  func()
+	procs int // GOMAXPROCS of each serve process (0: Go's default)
 }
 
 // benchNode is one hookline serving the REST API at base.
@@ -117,10 +118,10 @@ func startServers(ctx context.Context, o *options, n int) (*benchTarget, error) 
 		}
 		wg.Wait()
 	}
-	procs := nodeProcs(n)
+	t.procs = nodeProcs(n)
 	for i := range n {
 		id := fmt.Sprintf("bench-%d", i)
-		node, stop, err := startNode(ctx, exe, o, t.admin, secret, id, procs)
+		node, stop, err := startNode(ctx, exe, o, t.admin, secret, id, t.procs)
 		if err != nil {
 			t.stop()
 			return nil, err

@@ -440,19 +440,19 @@ func (q *Queue) rescueLoop(ctx context.Context) {
 		var err error
 		if shared && swept {
 			var nodes []string
-			nodes, n, err = q.cfg.Store.ExecutionRescueDead(ctx, q.cfg.Now(), q.cfg.Node)
-			if len(nodes) > 0 {
+			if nodes, n, err = q.cfg.Store.ExecutionRescueDead(ctx, q.cfg.Now(), q.cfg.Node); len(nodes) > 0 {
 				q.cfg.Logger.Warn("took over nodes whose heartbeat stopped", "nodes", nodes, "executions", n)
 			}
 		} else {
-			n, err = q.cfg.Store.ExecutionRescue(ctx, q.cfg.Now(), q.cfg.Node)
+			if n, err = q.cfg.Store.ExecutionRescue(ctx, q.cfg.Now(), q.cfg.Node); n > 0 {
+				q.cfg.Logger.Warn("rescued executions whose lease ended", "count", n)
+			}
 			swept = err == nil
 		}
 		if err != nil && ctx.Err() == nil {
 			q.cfg.Logger.Error("rescue executions", "err", err)
 		}
 		if n > 0 {
-			q.cfg.Logger.Warn("rescued executions whose lease ended", "count", n)
 			if q.cfg.OnRescue != nil {
 				q.cfg.OnRescue(n)
 			}
