@@ -304,7 +304,8 @@ func (e *Engine) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := e.st.ExecutionPrune(ctx, e.now().Add(-e.cfg.Retention))
+		before := e.now().Add(-e.cfg.Retention)
+		n, err := e.st.ExecutionPrune(ctx, before, idFloor(prefixEvent, before))
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("prune executions", "err", err)
 		} else if n > 0 {

@@ -40,3 +40,13 @@ func (g *idGen) next(prefix string, now time.Time) string {
 	g.mu.Unlock()
 	return prefix + strings.ToLower(id.String())
 }
+
+// idFloor is the smallest id minted at t with prefix: every id minted
+// before t's millisecond sorts below it.
+func idFloor(prefix string, t time.Time) string {
+	var id ulid.ULID
+	if err := id.SetTime(ulid.Timestamp(t)); err != nil { // before 1970 or after 10889
+		return prefix
+	}
+	return prefix + strings.ToLower(id.String())
+}

@@ -214,9 +214,13 @@ type Querier interface {
 	ExecutionReleaseNode(ctx context.Context, node string, now time.Time) (int, error)
 	// ExecutionNextRunAt is the earliest run_at of a pending execution.
 	ExecutionNextRunAt(ctx context.Context) (time.Time, bool, error)
-	// ExecutionPrune deletes finished executions (and events left without
-	// executions) finished before t.
-	ExecutionPrune(ctx context.Context, before time.Time) (int, error)
+	// ExecutionPrune deletes finished executions finished before t, then
+	// the events left without executions that occurred before t and whose
+	// id sorts below eventIDBelow. Event ids sort by when they were minted
+	// (prefix + ULID), so the engine passes the smallest id it would mint
+	// at t: the bound lets the prune read the old events only, through the
+	// primary key, instead of the whole table every hour. Empty: no bound.
+	ExecutionPrune(ctx context.Context, before time.Time, eventIDBelow string) (int, error)
 	// ExecutionStats counts executions by status in buckets of size step from
 	// since (by created_at); buckets without executions are left out, the
 	// others come in time order.

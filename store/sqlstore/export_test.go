@@ -7,7 +7,7 @@ import (
 )
 
 // HotQuery is a statement that looks rows up by a column with a partial
-// index, and the indexes its plan must use.
+// index, and the indexes its plan must use (or other text it must hold).
 type HotQuery struct {
 	SQL     string
 	Indexes []string
@@ -25,6 +25,8 @@ var HotQueries = map[string]HotQuery{
 	"latest event":      {latestEventSQL, []string{"events_account_type"}},
 	// The hourly prune reads old executions only.
 	"prune executions": {pruneExecutionsSQL + ` LIMIT ?)`, []string{"executions_created"}},
+	// and old events only, by their ids.
+	"prune events": {pruneEventsSQL + ` LIMIT ?)`, nil},
 	// Every final save keeps its hook's health: by primary keys only.
 	"health after a success": {healthOf(hook.StatusSuccess), nil},
 	"health after a failure": {healthOf(hook.StatusFailed), nil},
@@ -40,6 +42,10 @@ var HotQueriesPostgres = map[string]HotQuery{
 	"save and release": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", true), waitIndexes},
 	// The final save of an execution nothing can wait for.
 	"save alone": {saveFinalSQL(`UPDATE executions SET status = 'succeeded' WHERE id = ? AND lease_token = ?`, "", false), nil},
+	// PostgreSQL reads the events through their primary key even without
+	// the id bound (sequential scans are priced out): the bound must be
+	// the index's condition, or it reads them all.
+	"prune events": {pruneEventsSQL + ` LIMIT ?)`, []string{"Index Cond: (id < $1)"}},
 	// The heartbeat looks its executions up by primary key.
 	"extend leases": {extendSQL, []string{"executions_pkey"}},
 }

@@ -141,6 +141,9 @@ func testExecutionPrune(e *env) {
 	pending := mk(hook.StatusPending, ev2.ID, nil)
 	running := mk(hook.StatusRunning, "", nil)
 	skipped := mk(hook.StatusSkipped, "", nil) // never finished: created_at counts
+	// Received after the prune's id bound (ids sort by when they were
+	// minted), though it claims to have occurred long ago: it stays.
+	late := e.event(a.ID, t0)
 	_, err := e.s.FieldClaim(e.ctx, ev1.ID, "r1", "status", 1, "x")
 	e.must(err)
 	for _, slot := range []time.Time{t0, t0.Add(2 * time.Hour)} {
@@ -148,7 +151,7 @@ func testExecutionPrune(e *env) {
 		e.must(err)
 	}
 
-	n, err := e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour))
+	n, err := e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour), late.ID)
 	e.must(err)
 	e.equal("pruned", n, 2)
 	for _, x := range []*hook.Execution{old, skipped} {
@@ -163,7 +166,7 @@ func testExecutionPrune(e *env) {
 		_, err := e.s.EventGet(e.ctx, ev.ID)
 		e.isErr(err, store.ErrNotFound)
 	}
-	for _, ev := range []*hook.Event{ev2, ev3} {
+	for _, ev := range []*hook.Event{ev2, ev3, late} {
 		_, err := e.s.EventGet(e.ctx, ev.ID)
 		e.must(err)
 	}
@@ -178,19 +181,21 @@ func testExecutionPrune(e *env) {
 
 	// Inside a transaction, and in several batches outside one.
 	e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
-		n, err := q.ExecutionPrune(e.ctx, t0.Add(3*time.Hour))
+		n, err := q.ExecutionPrune(e.ctx, t0.Add(3*time.Hour), "")
 		if err == nil && n != 1 {
 			e.t.Errorf("pruned in tx = %d, want 1", n)
 		}
 		return err
 	}))
+	_, err = e.s.EventGet(e.ctx, late.ID)
+	e.isErr(err, store.ErrNotFound) // no id bound given: its time counts alone
 	xs := make([]*hook.Execution, 2500)
 	for i := range xs {
 		xs[i] = e.newExecution(a.ID, h.ID, t0)
 		xs[i].Status = hook.StatusSuccess
 	}
 	e.must(e.s.ExecutionInsert(e.ctx, xs...))
-	n, err = e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour))
+	n, err = e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour), "")
 	e.must(err)
 	e.equal("pruned in batches", n, 2500)
 }
