@@ -253,10 +253,18 @@ func TestSourceReconnect(t *testing.T) {
 		if len(xs) != rows || len(got) != rows {
 			t.Fatalf("%d executions and %d delivered ids for %d rows", len(xs), len(got), rows)
 		}
-		st := s.must(200, "GET", "/api/v1/sources/"+src["id"].(string), nil)["status"].(map[string]any)
+		// The status is written every StatusInterval (2s): the rows may all
+		// be delivered before the first write after the break.
+		var st map[string]any
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			st = s.must(200, "GET", "/api/v1/sources/"+src["id"].(string), nil)["status"].(map[string]any)
+			if st["last_error"] != nil && st["last_error"] != "" || time.Now().After(deadline) {
+				break
+			}
+		}
 		t.Logf("%d walsenders terminated; %d rows, %d executions; last error %q", terminated, rows, len(xs), st["last_error"])
 		if st["last_error"] == nil || st["last_error"] == "" {
-			t.Errorf("the source does not show the broken connection: %v", st)
+			t.Errorf("the source does not show the broken connection within 10s: %v", st)
 		}
 	})
 }
