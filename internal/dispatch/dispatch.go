@@ -129,7 +129,7 @@ func (d *Dispatcher) PlanEvent(ctx context.Context, q store.Querier, ev *hook.Ev
 			continue
 		}
 		if baseJSON == nil {
-			if baseJSON, err = json.Marshal(base); err != nil {
+			if baseJSON, err = hook.EncodeContext(base); err != nil {
 				return nil, fmt.Errorf("encode execution context: %w", err)
 			}
 		}

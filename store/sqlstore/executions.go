@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -38,10 +39,16 @@ func scanExecution(r rowScanner) (*hook.Execution, error) {
 		return nil, err
 	}
 	var d jsonDec
-	d.val("execution context", ctxJSON, &x.Context)
 	d.val("execution results", results, &x.Results)
 	if d.err != nil {
 		return nil, d.err
+	}
+	if ctxJSON != "" {
+		c, err := hook.DecodeContext([]byte(ctxJSON))
+		if err != nil {
+			return nil, fmt.Errorf("decode execution context: %w", err)
+		}
+		x.Context = c
 	}
 	x.ErrorMessage, x.ConditionError, x.LockedBy, x.ReplayOf = errMsg, condErr, lockedBy, repl
 	if condResult.Valid {
@@ -68,7 +75,11 @@ func executionArgs(x *hook.Execution) ([]any, error) {
 	if x.ContextJSON != nil {
 		ctxJSON = string(x.ContextJSON)
 	} else {
-		ctxJSON = e.str("execution context", x.Context)
+		b, err := hook.EncodeContext(x.Context)
+		if err != nil {
+			return nil, fmt.Errorf("encode execution context: %w", err)
+		}
+		ctxJSON = string(b)
 	}
 	results := "[]"
 	if x.Results == nil || len(x.Results) > 0 {

@@ -53,6 +53,24 @@ func testExecutions(e *env) {
 	e.equal("pre-encoded context", got.Context, pre.Context)
 	e.equal("no results", got.Results, pre.Results)
 
+	// A record event's context (its data is the record) reads back whole,
+	// whether the store encodes it or is given it encoded.
+	rec := map[string]any{"id": "rec_1", "total": 600.0}
+	recCtx := map[string]any{"event": map[string]any{"type": "records.create"}, "data": rec, "record": rec}
+	recJSON, err := hook.EncodeContext(recCtx)
+	e.must(err)
+	enc, given := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
+	enc.Context = recCtx
+	given.Context, given.ContextJSON = recCtx, recJSON
+	e.must(e.s.ExecutionInsert(e.ctx, enc, given))
+	for _, x := range []*hook.Execution{enc, given} {
+		got, err := e.s.ExecutionGet(e.ctx, x.ID)
+		e.must(err)
+		e.equal("record event context", got.Context, map[string]any{
+			"event": map[string]any{"type": "records.create"}, "data": map[string]any{"id": "rec_1", "total": 600.0},
+			"record": map[string]any{"id": "rec_1", "total": 600.0}})
+	}
+
 	// A batch with one conflict writes nothing.
 	x1, x2 := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
 	x2.ID = full.ID
@@ -67,7 +85,7 @@ func testExecutions(e *env) {
 	many := e.executions(a.ID, h.ID, t0, 75)
 	xs, err := e.s.ExecutionList(e.ctx, store.ExecutionFilter{Page: store.Page{Limit: 500}})
 	e.must(err)
-	e.equal("listed", len(xs), 78)
+	e.equal("listed", len(xs), 80)
 	e.equal("newest first", xs[0].ID, many[len(many)-1].ID)
 }
 
