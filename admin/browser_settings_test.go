@@ -173,6 +173,20 @@ func TestSettingsUnconfigured(t *testing.T) {
 	if p.Status != 200 || !strings.Contains(p.Body, "no SMTP server is configured") || !strings.Contains(p.Body, "no SMS provider is configured") {
 		t.Fatalf("settings: %d\n%.3000s", p.Status, p.Body)
 	}
+	// The one node of a SQLite server: this one, alive, idle.
+	i := strings.Index(p.Body, "data-nodes")
+	if i < 0 {
+		t.Fatalf("no nodes card:\n%.3000s", p.Body)
+	}
+	node := p.Body[i:]
+	for _, want := range []string{"SQLite: this process is the only node", "this node", "data-alive", `data-running>0<`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the nodes card lacks %q:\n%.2000s", want, node)
+		}
+	}
+	if strings.Count(node, "<tr data-node=") != 1 {
+		t.Errorf("nodes on SQLite:\n%.2000s", node)
+	}
 	p = b.post("/admin/settings/test-email", map[string][]string{"email_to": {"ops@example.com"}})
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("test email: %d", p.Status)

@@ -246,6 +246,14 @@ func schemas(descs []action.Description) obj {
 			"created_at": strf("date-time"), "updated_at": strf("date-time"),
 		}),
 		"SourceList": listOf("Source"),
+		"Node": object(obj{
+			"id": str(), "self": obj{"type": "boolean", "description": "the node answering"},
+			"alive":              obj{"type": "boolean", "description": "its liveness has not run out (false for a node that keeps none here: an older version)"},
+			"seen_at":            obj{"type": "string", "format": "date-time", "nullable": true, "description": "last heartbeat; null on SQLite (one node)"},
+			"alive_until":        obj{"type": "string", "format": "date-time", "nullable": true},
+			"running_executions": obj{"type": "integer"},
+		}, "id", "self", "alive", "seen_at", "alive_until", "running_executions"),
+		"NodeList": listOf("Node"),
 	}
 	maps.Copy(out, actionSchemas(descs))
 	return out

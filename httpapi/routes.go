@@ -74,6 +74,8 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/sources/{id}", s.getSource, "Get a source: state, lag, last error", "sources", "", 200, "Source", nil},
 		{"DELETE", "/api/v1/sources/{id}", s.deleteSource, "Stop following and drop the slot and publication in the database (?force=true forgets the source even when the database cannot be reached)", "sources", "", 204, "", []string{"force"}},
 
+		{"GET", "/api/v1/nodes", s.listNodes, "The nodes sharing the database (root admins): last heartbeat, alive or not (a node whose liveness runs out loses its running executions to the others), executions each runs now", "cluster", "", 200, "NodeList", nil},
+
 		{"POST", "/api/v1/jobs/claim", s.claimJob, "Lease the next job of a queue ({queue, lease}); 204 when empty", "jobs", "JobClaim", 200, "ClaimedJob", nil},
 		{"POST", "/api/v1/jobs/{id}/ack", s.ackJob, "Complete a job", "jobs", "", 200, "Job", nil},
 		{"POST", "/api/v1/jobs/{id}/fail", s.failJob, "Fail a job attempt; retried with backoff until max attempts, then dead", "jobs", "JobFail", 200, "Job", nil},

@@ -199,6 +199,9 @@ type Querier interface {
 	// NodeAlive records that node is alive now and will be until until
 	// unless it says so again (its liveness, renewed by its heartbeat).
 	NodeAlive(ctx context.Context, node string, now, until time.Time) error
+	// NodeList lists the nodes that keep their liveness here and those
+	// that hold running executions, with how many each holds, by id.
+	NodeList(ctx context.Context) ([]NodeInfo, error)
 	// ExecutionRescueDead takes over the nodes (except that one) whose
 	// liveness ended before now: each is forgotten and every execution
 	// leased to it returned to pending, due at now, whatever its lease says
@@ -431,4 +434,15 @@ type JobFilter struct {
 	Queue      string
 	State      string
 	Page
+}
+
+// NodeInfo is a node as the store knows it.
+type NodeInfo struct {
+	ID string
+	// SeenAt and AliveUntil are its last heartbeat and when its liveness
+	// ends; nil for a node that keeps none here (one node on SQLite, a node
+	// of an older version) but holds running executions.
+	SeenAt, AliveUntil *time.Time
+	// Running counts the executions leased to it.
+	Running int
 }

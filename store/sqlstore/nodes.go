@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"sort"
 	"time"
+
+	"github.com/hookline/hookline/store"
 )
 
 // NodeAlive implements store.Querier.
@@ -53,4 +56,51 @@ func (q *Q) ExecutionRescueDead(ctx context.Context, now time.Time, except strin
 		}
 	}
 	return taken, total, nil
+}
+
+// runningByNodeSQL counts the running executions by node, through the
+// partial index on running leases (the settings page must not read the
+// whole table).
+const runningByNodeSQL = `SELECT locked_by, COUNT(*) FROM executions WHERE status = 'running' GROUP BY locked_by`
+
+// NodeList implements store.Querier: the nodes table, and the running
+// executions by node (through the partial index on leases).
+func (q *Q) NodeList(ctx context.Context) ([]store.NodeInfo, error) {
+	nodes, err := collect(ctx, q, "list nodes", func(r rowScanner) (store.NodeInfo, error) {
+		var n store.NodeInfo
+		var seen, until int64
+		err := r.Scan(&n.ID, &seen, &until)
+		s, u := fromUS(seen), fromUS(until)
+		n.SeenAt, n.AliveUntil = &s, &u
+		return n, err
+	}, `SELECT id, seen_at, alive_until FROM nodes`)
+	if err != nil {
+		return nil, err
+	}
+	type held struct {
+		node string
+		n    int
+	}
+	running, err := collect(ctx, q, "count running executions by node", func(r rowScanner) (h held, err error) {
+		err = r.Scan(&h.node, &h.n)
+		return h, err
+	}, runningByNodeSQL)
+	if err != nil {
+		return nil, err
+	}
+	at := make(map[string]int, len(nodes))
+	for i, n := range nodes {
+		at[n.ID] = i
+	}
+	for _, h := range running {
+		i, ok := at[h.node]
+		if !ok {
+			i = len(nodes)
+			at[h.node] = i
+			nodes = append(nodes, store.NodeInfo{ID: h.node})
+		}
+		nodes[i].Running = h.n
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	return nodes, nil
 }

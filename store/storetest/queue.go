@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -361,4 +362,33 @@ func testExecutionClaimTakesTurns(e *env) {
 	if _, err := e.s.ExecutionClaim(e.ctx, "n1", now, now.Add(time.Minute), 5, "x' OR '1'='1"); err == nil {
 		e.t.Fatal("a skip that is not an account id was taken")
 	}
+}
+
+// testNodeList: the nodes that keep their liveness, and those that only
+// hold running executions, each with how many it runs.
+func testNodeList(e *env) {
+	a := e.account("")
+	h := e.hook(a.ID)
+	e.executions(a.ID, h.ID, t0, 4)
+	now := t0.Add(time.Hour)
+	for node, n := range map[string]int{"nl-b": 2, "nl-old": 1} {
+		xs, err := e.s.ExecutionClaim(e.ctx, node, now, now.Add(time.Minute), n)
+		e.must(err)
+		e.equal("claimed by "+node, len(xs), n)
+	}
+	e.must(e.s.NodeAlive(e.ctx, "nl-b", now, now.Add(5*time.Second)))
+	e.must(e.s.NodeAlive(e.ctx, "nl-a", now.Add(-time.Minute), now.Add(-time.Minute+5*time.Second)))
+	got, err := e.s.NodeList(e.ctx)
+	e.must(err)
+	var mine []store.NodeInfo
+	for _, n := range got {
+		if strings.HasPrefix(n.ID, "nl-") {
+			mine = append(mine, n)
+		}
+	}
+	e.equal("nodes", mine, []store.NodeInfo{
+		{ID: "nl-a", SeenAt: ptr(now.Add(-time.Minute)), AliveUntil: ptr(now.Add(-time.Minute + 5*time.Second))},
+		{ID: "nl-b", SeenAt: ptr(now), AliveUntil: ptr(now.Add(5 * time.Second)), Running: 2},
+		{ID: "nl-old", Running: 1}, // keeps no liveness here
+	})
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderingReleaseStale", testOrderingReleaseStale},
 		{"ExecutionReleaseNode", testExecutionReleaseNode},
 		{"ExecutionRescueDead", testExecutionRescueDead},
+		{"NodeList", testNodeList},
 		{"Supersede", testSupersede},
 		{"ExecutionNextRunAt", testExecutionNextRunAt},
 		{"ExecutionPrune", testExecutionPrune},
