@@ -8,12 +8,19 @@ import (
 
 // Ready reports whether this node can take work: it writes a small row
 // (so a database that answers reads but takes no writes, such as one whose
-// disk is full, is not ready) and answers nil, or a KindStorage error. A
-// successful probe also clears StorageError.
+// disk is full, is not ready), and answers nil, or a KindStorage error
+// also while other writes failed for want of storage within the last 2 s.
+// A successful probe also clears StorageError (after those 2 s).
 func (e *Engine) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	err := e.st.MetaSet(ctx, "ready_probe", e.cfg.NodeID+" "+e.now().UTC().Format(time.RFC3339Nano))
+	if err == nil {
+		// A small write can get through while others fail (a full disk
+		// still takes a write that fits in space the WAL already has):
+		// not ready while writes failed within the last 2 s.
+		err = e.st.WriteHealth()
+	}
 	if err == nil {
 		return nil
 	}
