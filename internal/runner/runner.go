@@ -204,6 +204,13 @@ func (r *Runner) run(ctx context.Context, x *hook.Execution) {
 		r.retryWhole(x, fmt.Errorf("load hook: %w", err))
 		return
 	}
+	if !h.Enabled && x.TriggerType != hook.TriggerManual && x.ReplayOf == "" {
+		// Disabled by a person or by hookline (its endpoint kept failing):
+		// what it had queued, retries included, does not run. A run fired
+		// by hand or a replay does.
+		x.Status, x.ErrorMessage = hook.StatusCancelled, "the hook was disabled before this run; a disabled hook runs only when fired by hand or replayed"
+		return
+	}
 	x.Debug = h.Debug
 	acc, err := r.d.Lookup.Account(ctx, h.AccountID)
 	if err != nil {
