@@ -69,6 +69,7 @@ type applyWork struct {
 	etInsert   []*store.EventType
 	etDelete   []*store.EventType // replaced (label changed): deleted, then inserted again
 	colInsert  []*store.Collection
+	colUpdate  []*store.Collection // a new schema
 	hookInsert []*hook.Hook
 	hookUpdate []*hook.Hook
 	hookDelete []string
@@ -171,7 +172,11 @@ func (e *Engine) planApply(ctx context.Context, acc string, ds *docSet, prune bo
 			continue
 		}
 		if !sameJSON(cols[i].Schema, c.Schema) {
-			return nil, &Error{Kind: KindConflict, Field: d.path + ".schema", Msg: "collection " + c.Name + " exists with another schema, and a collection's schema cannot change (delete the collection to make it anew)"}
+			// Records written from then on are checked against it; those
+			// stored before keep their data.
+			w.colUpdate = append(w.colUpdate, &store.Collection{AccountID: acc, Name: c.Name, Schema: c.Schema})
+			add(PlanItem{Kind: "collection", Key: c.Name, Action: PlanUpdate})
+			continue
 		}
 		add(PlanItem{Kind: "collection", Key: c.Name, Action: PlanUnchanged})
 	}
@@ -365,6 +370,16 @@ func (e *Engine) applyWork(ctx context.Context, p Principal, acc string, w *appl
 				return changedMeanwhile(err)
 			}
 		}
+		for _, c := range w.colUpdate {
+			if err := q.CollectionSetSchema(ctx, acc, c.Name, c.Schema); err != nil {
+				return changedMeanwhile(err)
+			}
+		}
+		if len(w.colUpdate) > 0 {
+			if err := q.Notify(ctx, store.TopicCollections, ""); err != nil {
+				return err
+			}
+		}
 		for _, id := range w.hookDelete {
 			if err := q.HookDelete(ctx, id); err != nil {
 				return changedMeanwhile(err)
@@ -400,7 +415,7 @@ func (e *Engine) applyWork(ctx context.Context, p Principal, acc string, w *appl
 			return q.Notify(ctx, store.TopicEventTypes, "")
 		}
 		return nil
-	}, e.hooks.Invalidate, e.eventTypes.Invalidate)
+	}, e.hooks.Invalidate, e.eventTypes.Invalidate, e.collections.invalidate)
 }
 
 // changedMeanwhile reports a write that found the account changed since

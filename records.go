@@ -81,6 +81,33 @@ func (e *Engine) ListCollections(ctx context.Context, p Principal, accountID str
 	return e.st.CollectionList(ctx, accountID)
 }
 
+// UpdateCollection replaces a collection's schema (empty: none). Records
+// written from then on are checked against it; those stored before keep
+// their data as it is.
+func (e *Engine) UpdateCollection(ctx context.Context, p Principal, accountID, name string, schema map[string]any) (*store.Collection, error) {
+	if accountID == "" {
+		accountID = p.AccountID
+	}
+	if err := e.authorize(ctx, p, accountID, RoleManage); err != nil {
+		return nil, err
+	}
+	if len(schema) > 0 {
+		if _, err := e.schemas.compile(schema); err != nil {
+			return nil, invalid("schema", "is not a valid JSON Schema: %s", err.Error())
+		}
+	}
+	err := e.cachedWrite(ctx, store.TopicCollections, func(q store.Querier) error {
+		return q.CollectionSetSchema(ctx, accountID, name, schema)
+	}, e.collections.invalidate)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("collection")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.st.CollectionGet(ctx, accountID, name)
+}
+
 // DeleteCollection deletes a collection and its records.
 func (e *Engine) DeleteCollection(ctx context.Context, p Principal, accountID, name string) error {
 	if accountID == "" {
@@ -99,9 +126,9 @@ func (e *Engine) DeleteCollection(ctx context.Context, p Principal, accountID, n
 }
 
 // collectionCache keeps the collections records are written to, so that a
-// record write does not read its collection. A collection's schema never
-// changes, so only deletions (of a collection, or of its account, on any
-// node) drop entries; a miss is not kept, so a creation needs nothing.
+// record write does not read its collection. A change of a schema and a
+// deletion (of a collection, or of its account, on any node) drop the
+// entries; a miss is not kept, so a creation needs nothing.
 type collectionCache struct {
 	mu  sync.RWMutex
 	gen uint64

@@ -291,14 +291,44 @@ func TestApplyChanges(t *testing.T) {
 				t.Errorf("%s: a refused apply changed the account:\n%s\n%s", tc.name, before, after)
 			}
 		}
+		// A collection's schema changes with its document: records written
+		// from then on are checked against the new one, those stored
+		// before stay.
 		s.must(201, "POST", "/api/v1/collections", map[string]any{"name": "typed", "schema": map[string]any{"type": "object"}})
-		r = apply(s, []json.RawMessage{json.RawMessage(`{"collections": [{"name": "typed", "schema": {"type": "array"}}]}`)}, false, false)
-		if e, _ := r.Body["error"].(map[string]any); r.Status != 409 || e["field"] != "documents[0].collections[0].schema" {
-			t.Errorf("collection schema change: %d %s", r.Status, r.Raw)
+		old := s.must(201, "POST", "/api/v1/collections/typed/records", map[string]any{"note": "before"})["id"].(string)
+		typed := []json.RawMessage{json.RawMessage(`{"collections": [{"name": "typed", "schema": {"type": "object", "required": ["sku"]}}]}`)}
+		if r = apply(s, typed, false, true); r.Status != 200 || !planHas(r.Body, "collection", "typed", "update") {
+			t.Fatalf("dry run of a collection schema change: %d %s", r.Status, r.Raw)
+		}
+		if got := s.must(200, "GET", "/api/v1/collections/typed", nil)["schema"].(map[string]any); got["required"] != nil {
+			t.Fatalf("a dry run changed the schema: %v", got)
+		}
+		if r = apply(s, typed, false, false); r.Status != 200 || !planHas(r.Body, "collection", "typed", "update") {
+			t.Fatalf("collection schema change: %d %s", r.Status, r.Raw)
+		}
+		if r := s.do("POST", "/api/v1/collections/typed/records", s.Admin, map[string]any{"note": "after"}); r.Status != 422 {
+			t.Errorf("a record without the now required sku: %d %s", r.Status, r.Raw)
+		}
+		s.must(201, "POST", "/api/v1/collections/typed/records", map[string]any{"sku": "A-1"})
+		s.must(200, "GET", "/api/v1/collections/typed/records/"+old, nil)
+		if r = apply(s, typed, false, false); r.Status != 200 || !planHas(r.Body, "collection", "typed", "unchanged") {
+			t.Errorf("the same documents again: %d %s", r.Status, r.Raw)
 		}
 		if r := s.do("POST", "/api/v1/apply", s.Admin, map[string]any{"prune": true}); r.Status != 422 {
 			t.Errorf("no documents: %d %s", r.Status, r.Raw)
 		}
 		checkSchema(t, s, json.RawMessage(`{"hooks": [{"key": "x", "name": "x", "trigger": {"type": "manual", "evnet": 1}, "actions": []}]}`), false)
 	})
+}
+
+// planHas reports whether an apply's plan holds the item.
+func planHas(plan map[string]any, kind, key, action string) bool {
+	items, _ := plan["items"].([]any)
+	for _, it := range items {
+		m := it.(map[string]any)
+		if m["kind"] == kind && m["key"] == key && m["action"] == action {
+			return true
+		}
+	}
+	return false
 }

@@ -216,6 +216,7 @@ func schemas(descs []action.Description) obj {
 		"CollectionInput": object(obj{"name": str(), "schema": anyObject, "account_id": str()}, "name"),
 		"Collection":      object(obj{"name": str(), "account_id": str(), "schema": anyObject, "created_at": strf("date-time")}),
 		"CollectionList":  listOf("Collection"),
+		"CollectionPatch": object(obj{"schema": obj{"type": "object", "nullable": true, "additionalProperties": true}}, "schema"),
 		"Record":          obj{"type": "object", "additionalProperties": true, "properties": obj{"id": str(), "collection": str(), "created_at": strf("date-time"), "updated_at": strf("date-time")}},
 		"RecordList":      listOf("Record"),
 		"JobClaim":        object(obj{"queue": str(), "lease": str()}, "queue"),

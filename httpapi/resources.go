@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/hookline/hookline"
@@ -134,6 +135,28 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p hook
 		return err
 	}
 	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request, p hookline.Principal) error {
+	var in struct {
+		Schema json.RawMessage `json:"schema"`
+	}
+	if err := decode(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if in.Schema == nil {
+		return &hookline.Error{Kind: hookline.KindInvalid, Field: "schema", Msg: "is required: the collection's new JSON Schema, or null for none"}
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(in.Schema, &schema); err != nil {
+		return &hookline.Error{Kind: hookline.KindInvalid, Field: "schema", Msg: "must be a JSON Schema object or null"}
+	}
+	c, err := s.e.UpdateCollection(r.Context(), p, r.URL.Query().Get("account_id"), r.PathValue("name"), schema)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

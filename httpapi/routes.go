@@ -62,6 +62,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/api/v1/collections", s.createCollection, "Create a collection", "records", "CollectionInput", 201, "Collection", nil},
 		{"GET", "/api/v1/collections", s.listCollections, "List collections", "records", "", 200, "CollectionList", append([]string{"account_id"}, page...)},
 		{"GET", "/api/v1/collections/{name}", s.getCollection, "Get a collection", "records", "", 200, "Collection", []string{"account_id"}},
+		{"PATCH", "/api/v1/collections/{name}", s.updateCollection, "Replace a collection's schema ({\"schema\": {...}}, or null for none): records written from then on are checked against it, those stored before are kept as they are", "records", "CollectionPatch", 200, "Collection", []string{"account_id"}},
 		{"DELETE", "/api/v1/collections/{name}", s.deleteCollection, "Delete a collection and its records", "records", "", 204, "", []string{"account_id"}},
 		{"POST", "/api/v1/collections/{name}/records", s.createRecord, "Create a record (emits records.create)", "records", "Record", 201, "Record", []string{"account_id"}},
 		{"GET", "/api/v1/collections/{name}/records", s.listRecords, "List records", "records", "", 200, "RecordList", append([]string{"account_id"}, page...)},

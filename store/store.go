@@ -28,7 +28,7 @@ const (
 	TopicHooks       = "hookline_hooks"       // hooks changed: drop caches
 	TopicAccounts    = "hookline_accounts"    // accounts or keys changed
 	TopicEventTypes  = "hookline_event_types" // hookable events registered or removed
-	TopicCollections = "hookline_collections" // a collection was deleted
+	TopicCollections = "hookline_collections" // a collection was deleted or its schema changed
 	TopicJobs        = "hookline_jobs"        // jobs are ready
 	TopicSources     = "hookline_sources"     // a change-capture source was created or is being deleted
 )
@@ -259,6 +259,9 @@ type Querier interface {
 	CollectionGet(ctx context.Context, accountID, name string) (*Collection, error)
 	CollectionList(ctx context.Context, accountID string) ([]*Collection, error)
 	CollectionDelete(ctx context.Context, accountID, name string) error // and its records
+	// CollectionSetSchema replaces a collection's schema (nil: none);
+	// ErrNotFound when there is no such collection.
+	CollectionSetSchema(ctx context.Context, accountID, name string, schema map[string]any) error
 
 	RecordInsert(ctx context.Context, r *Record) error
 	RecordGet(ctx context.Context, accountID, collection, id string) (*Record, error)

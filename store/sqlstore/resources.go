@@ -136,6 +136,18 @@ func (q *Q) CollectionList(ctx context.Context, accountID string) ([]*store.Coll
 		FROM collections WHERE account_id = ? ORDER BY name`, accountID)
 }
 
+// CollectionSetSchema implements store.Querier.
+func (q *Q) CollectionSetSchema(ctx context.Context, accountID, name string, schema map[string]any) error {
+	js, err := toJSON("collection schema", schema)
+	if err != nil {
+		return err
+	}
+	return q.write1(ctx, func(q *Q) error {
+		return q.execOne(ctx, "set the schema of collection "+name, `UPDATE collections SET schema_json = ? WHERE account_id = ? AND name = ?`,
+			js, accountID, name)
+	})
+}
+
 // CollectionDelete implements store.Querier; its records go by cascade.
 func (q *Q) CollectionDelete(ctx context.Context, accountID, name string) error {
 	return q.write1(ctx, func(q *Q) error {

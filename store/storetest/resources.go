@@ -74,6 +74,22 @@ func testCollectionsRecords(e *env) {
 	_, err = e.s.CollectionGet(e.ctx, a.ID, "none")
 	e.isErr(err, store.ErrNotFound)
 
+	// A schema changes in place; the other account's collection of the
+	// same name keeps its own.
+	e.must(e.s.CollectionSetSchema(e.ctx, a.ID, "carts", map[string]any{"type": "object"}))
+	got, err = e.s.CollectionGet(e.ctx, a.ID, "carts")
+	e.must(err)
+	e.equal("new schema", got.Schema, map[string]any{"type": "object"})
+	e.must(e.s.CollectionSetSchema(e.ctx, b.ID, "orders", map[string]any{"type": "array"}))
+	got, err = e.s.CollectionGet(e.ctx, a.ID, "orders")
+	e.must(err)
+	e.equal("another account's collection of the same name", got, orders)
+	e.isErr(e.s.CollectionSetSchema(e.ctx, a.ID, "none", nil), store.ErrNotFound)
+	e.must(e.s.CollectionSetSchema(e.ctx, a.ID, "carts", nil))
+	got, err = e.s.CollectionGet(e.ctx, a.ID, "carts")
+	e.must(err)
+	e.equal("no schema", got, carts)
+
 	var recs []*store.Record
 	for i := range 5 {
 		r := &store.Record{ID: e.id("rec"), AccountID: a.ID, Collection: "orders", CreatedAt: t0, UpdatedAt: t0,
