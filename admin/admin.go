@@ -150,6 +150,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/collections", h.authed(h.collectionsPage))
 	m.Handle("POST /admin/collections", h.authed(h.collectionCreate))
 	m.Handle("POST /admin/collections/{name}/delete", h.authed(h.collectionDelete))
+	m.Handle("POST /admin/collections/{name}/schema", h.authed(h.collectionSchema))
 	m.Handle("GET /admin/collections/{name}", h.authed(h.recordsPage))
 	m.Handle("POST /admin/collections/{name}/records", h.authed(h.recordCreate))
 	m.Handle("POST /admin/collections/{name}/records/{id}", h.authed(h.recordUpdate))

@@ -89,6 +89,40 @@ func (h *Handler) collectionCreate(w http.ResponseWriter, r *http.Request, s *se
 	return nil
 }
 
+// collectionSchema replaces a collection's schema (empty: none).
+func (h *Handler) collectionSchema(w http.ResponseWriter, r *http.Request, s *session) error {
+	sc, err := h.scope(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	account, name := sc.pick(r, s.AccountID), r.PathValue("name")
+	raw := r.PostForm.Get("schema")
+	var errs []fieldErr
+	schema := parseObject(raw, "schema", &errs)
+	refuse := func(status int, msg string) error {
+		v, err := h.recordsView(r, s)
+		if err != nil {
+			return err
+		}
+		v.SchemaDraft, v.SchemaError = raw, msg
+		h.render(w, r, s, status, "records", v.Collection.Name, "collections", v)
+		return nil
+	}
+	if len(errs) > 0 {
+		return refuse(http.StatusUnprocessableEntity, "The JSON Schema "+errs[0].Message)
+	}
+	if _, err := h.e.UpdateCollection(r.Context(), s.p, account, name, schema); err != nil {
+		st, msg := errMessage(err)
+		if st >= 500 || st == http.StatusForbidden || st == http.StatusNotFound {
+			return err
+		}
+		return refuse(st, msg)
+	}
+	h.redirect(w, r, "/admin/collections/"+url.PathEscape(name)+accountQuery(account), "ok",
+		"Saved the schema of "+name+": records written from now on are checked against it.")
+	return nil
+}
+
 func (h *Handler) collectionDelete(w http.ResponseWriter, r *http.Request, s *session) error {
 	sc, err := h.scope(r.Context(), s)
 	if err != nil {

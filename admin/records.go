@@ -68,7 +68,10 @@ type recordInput struct {
 type recordsView struct {
 	Collection *store.Collection
 	SchemaJSON string
-	Count      int
+	// SchemaDraft fills the schema form: the schema, or what was sent
+	// when it was refused (SchemaError says why).
+	SchemaDraft, SchemaError string
+	Count                    int
 	Windowed   bool // more records than the table sorts and filters
 	Hooks      []*hook.Hook
 	Cols       []recordCol
@@ -153,9 +156,10 @@ func (h *Handler) recordsView(r *http.Request, s *session) (*recordsView, error)
 	}
 	v := &recordsView{Collection: c, Account: account, AccountNm: sc.Name(account), FilterOps: filterOps,
 		BasePath: "/admin/collections/" + url.PathEscape(c.Name)}
-	if c.Schema != nil {
+	if len(c.Schema) > 0 {
 		v.SchemaJSON = pretty(c.Schema)
 	}
+	v.SchemaDraft = v.SchemaJSON
 	if v.Count, err = h.e.CountRecords(ctx, s.p, account, c.Name); err != nil {
 		return nil, err
 	}

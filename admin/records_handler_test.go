@@ -48,3 +48,42 @@ func TestCollectionSchemaAndTypedRecords(t *testing.T) {
 		t.Fatalf("collections list: %.3000s", p.Body)
 	}
 }
+
+// TestCollectionSchemaChangeInAdmin: the collection's page changes its
+// schema; a bad one is refused with why and the draft kept, changing
+// nothing; an empty one removes it.
+func TestCollectionSchemaChangeInAdmin(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	b := s.browser()
+	b.login(s.Key)
+	s.mustAPI(201, "POST", "/api/v1/collections", s.Key, map[string]any{"name": "items"})
+	if p := b.get("/admin/collections/items"); !strings.Contains(p.Body, "data-schema-form") {
+		t.Fatalf("no schema form: %.2000s", p.Body)
+	}
+	p := b.post("/admin/collections/items/schema", url.Values{"schema": {`{"type": "object"`}})
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "data-schema-error") || !strings.Contains(p.Body, `{&#34;type&#34;: &#34;object&#34;`) {
+		t.Fatalf("bad schema: %d %.3000s", p.Status, p.Body)
+	}
+	p = b.post("/admin/collections/items/schema", url.Values{"schema": {`{"type": 12}`}})
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "not a valid JSON Schema") {
+		t.Fatalf("not a JSON Schema: %d %.3000s", p.Status, p.Body)
+	}
+	if c := s.mustAPI(200, "GET", "/api/v1/collections/items", s.Key, nil); c["schema"] != nil && len(c["schema"].(map[string]any)) > 0 {
+		t.Fatalf("a refused schema was saved: %v", c["schema"])
+	}
+	p = b.post("/admin/collections/items/schema", url.Values{"schema": {`{"type": "object", "required": ["sku"]}`}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %.2000s", p.Status, p.Body)
+	}
+	if p = b.get(p.Location); !strings.Contains(p.Body, "Saved the schema of items") || !strings.Contains(p.Body, "&#34;required&#34;") {
+		t.Fatalf("after saving: %.3000s", p.Body)
+	}
+	if st, _ := s.api("POST", "/api/v1/collections/items/records", s.Key, map[string]any{"n": 1}); st != 422 {
+		t.Fatalf("a record the new schema refuses: %d", st)
+	}
+	if p = b.post("/admin/collections/items/schema", url.Values{"schema": {""}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("remove: %d", p.Status)
+	}
+	s.mustAPI(201, "POST", "/api/v1/collections/items/records", s.Key, map[string]any{"n": 1})
+}
