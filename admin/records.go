@@ -72,12 +72,12 @@ type recordsView struct {
 	// when it was refused (SchemaError says why).
 	SchemaDraft, SchemaError string
 	Count                    int
-	Windowed   bool // more records than the table sorts and filters
-	Hooks      []*hook.Hook
-	Cols       []recordCol
-	Rows       []recordRow
-	Account    string
-	AccountNm  string
+	Windowed                 bool // more records than the table sorts and filters
+	Hooks                    []*hook.Hook
+	Cols                     []recordCol
+	Rows                     []recordRow
+	Account                  string
+	AccountNm                string
 
 	Sort, Dir          string
 	Field, Op, Value   string
