@@ -2,6 +2,8 @@ package hookline
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,16 +50,9 @@ func (e *Engine) Nodes(ctx context.Context, p Principal) ([]NodeStatus, error) {
 		self = self || s.Self
 		out = append(out, s)
 	}
-	if !self {
-		me := NodeStatus{ID: e.cfg.NodeID, Self: true, Alive: true}
-		at := len(out)
-		for i, n := range out {
-			if n.ID > me.ID {
-				at = i
-				break
-			}
-		}
-		out = append(out[:at], append([]NodeStatus{me}, out[at:]...)...)
+	if !self { // it keeps no row here (SQLite), or not yet
+		at, _ := slices.BinarySearchFunc(out, e.cfg.NodeID, func(n NodeStatus, id string) int { return strings.Compare(n.ID, id) })
+		out = slices.Insert(out, at, NodeStatus{ID: e.cfg.NodeID, Self: true, Alive: true})
 	}
 	return out, nil
 }
