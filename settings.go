@@ -39,7 +39,6 @@ type Settings struct {
 	EventsPerSecond float64
 	Retention       time.Duration
 	Workers         int
-	NodeID          string
 }
 
 // TestSend is what a test email or SMS did.
@@ -76,7 +75,7 @@ func (e *Engine) Settings(ctx context.Context, p Principal) (*Settings, error) {
 	s := &Settings{
 		MaxHooksPerAccount: c.MaxHooksPerAccount, MaxActionsPerHook: c.MaxActionsPerHook, MaxDepth: c.MaxDepth,
 		MaxEventBytes: c.MaxEventBytes, EventsPerSecond: c.EventsPerSecond, Retention: c.Retention,
-		Workers: c.Workers, NodeID: c.NodeID,
+		Workers: c.Workers,
 	}
 	s.SMTP.Host, s.SMTP.Port, s.SMTP.Username, s.SMTP.From, s.SMTP.TLS = c.SMTP.Host, c.SMTP.Port, c.SMTP.Username, c.SMTP.From, c.SMTP.TLS
 	s.SMTP.PasswordSet = c.SMTP.Password != ""

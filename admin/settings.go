@@ -20,31 +20,8 @@ type settingsView struct {
 	EmailTo string
 	SMSTo   string
 	// Nodes sharing the database (on SQLite, this process alone).
-	Nodes  []nodeRow
+	Nodes  []hookline.NodeStatus
 	Shared bool
-}
-
-// nodeRow is a node with its times in words, to the second.
-type nodeRow struct {
-	hookline.NodeStatus
-	Seen, Until string
-}
-
-// secondsFrom says how far t is from now, to the second ("4 s ago",
-// "in 6 s"); "—" for none.
-func secondsFrom(t *time.Time, now time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	d := t.Sub(now).Round(time.Second)
-	switch {
-	case d == 0:
-		return "now"
-	case d > 0:
-		return "in " + d.String()
-	default:
-		return (-d).String() + " ago"
-	}
 }
 
 type accountLimits struct {
@@ -98,13 +75,8 @@ func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request, s *sessio
 			v.Own = append(v.Own, accountLimits{ID: a.ID, Name: a.Name, Limits: nonNull(m)})
 		}
 	}
-	nodes, err := h.e.Nodes(ctx, s.p)
-	if err != nil {
+	if v.Nodes, err = h.e.Nodes(ctx, s.p); err != nil {
 		return err
-	}
-	now := h.now()
-	for _, n := range nodes {
-		v.Nodes = append(v.Nodes, nodeRow{NodeStatus: n, Seen: secondsFrom(n.SeenAt, now), Until: secondsFrom(n.AliveUntil, now)})
 	}
 	v.Shared = h.e.Store().Shared()
 	h.render(w, r, s, http.StatusOK, "settings", "Settings", "settings", v)

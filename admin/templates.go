@@ -59,6 +59,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"whenms": fmtTimeMS,
 		"body":   prettyBody,
 		"ago":    func(v any) string { return ago(v, h.now()) },
+		"agos":   func(v any) string { return agoSeconds(v, h.now()) },
 		"iso":    isoTime,
 		"pretty": pretty,
 		"dict": func(kv ...any) (map[string]any, error) {
@@ -173,6 +174,26 @@ func ago(v any, now time.Time) string {
 		return "in " + s
 	}
 	return s + " ago"
+}
+
+// agoSeconds is ago to the second within a minute ("4 s ago", "in 6 s"),
+// for heartbeats and liveness.
+func agoSeconds(v any, now time.Time) string {
+	t, ok := asTime(v)
+	if !ok {
+		return "—"
+	}
+	d := now.Sub(t).Round(time.Second)
+	switch {
+	case d >= time.Minute || d <= -time.Minute:
+		return ago(v, now)
+	case d == 0:
+		return "now"
+	case d > 0:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	default:
+		return fmt.Sprintf("in %d s", int(-d/time.Second))
+	}
 }
 
 func pretty(v any) string {

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,47 +15,38 @@ import (
 func TestDisabledHookRunsNothingQueued(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		s := start(t, open(t))
-		var calls atomic.Int32
-		fail := atomic.Bool{}
-		fail.Store(true)
-		sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
-			if fail.Load() {
-				w.WriteHeader(503)
-				return
+		sk := newSink(t)
+		sk.status = func(n int) int { // the first attempt fails; a retry that ran would succeed
+			if n == 1 {
+				return 503
 			}
-			w.WriteHeader(204)
-		}))
-		t.Cleanup(sink.Close)
+			return 200
+		}
 		s.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70292", "label": "disable"})
-		h := eventHook("flaky", "70292", sink.URL, map[string]any{"n": "{{n}}"})
+		h := eventHook("flaky", "70292", sk.URL, map[string]any{"n": "{{n}}"})
 		h["actions"].([]any)[0].(map[string]any)["retry"] = map[string]any{"max_attempts": 5, "backoff": "fixed", "initial": "1s"}
 		id := s.must(201, "POST", "/api/v1/hooks", h)["id"].(string)
 		s.must(202, "POST", "/api/v1/events", map[string]any{"type": "70292", "data": map[string]any{"n": 1}})
 
 		// The first attempt failed: the execution waits for its retry.
+		sk.wait(t, 1)
 		var x map[string]any
 		deadline := time.Now().Add(10 * time.Second)
-		for {
-			items := s.must(200, "GET", "/api/v1/executions?hook_id="+id, nil)["items"].([]any)
-			if len(items) == 1 && calls.Load() >= 1 {
-				x = items[0].(map[string]any)
-				if x["status"] == "pending" {
-					break
-				}
-			}
+		for x == nil || x["status"] != "pending" {
 			if time.Now().After(deadline) {
-				t.Fatalf("no execution waiting for a retry: %v, %d calls", items, calls.Load())
+				t.Fatalf("no execution waiting for a retry: %v", x)
+			}
+			if items := s.must(200, "GET", "/api/v1/executions?hook_id="+id, nil)["items"].([]any); len(items) == 1 {
+				x = items[0].(map[string]any)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		s.must(200, "PATCH", "/api/v1/hooks/"+id, map[string]any{"enabled": false})
-		fail.Store(false) // a retry that ran would now succeed
 		done := s.waitExecution(x["id"].(string))
 		if done["status"] != "cancelled" || !strings.Contains(done["error_message"].(string), "disabled") {
 			t.Fatalf("the queued retry of a disabled hook: %v %v", done["status"], done["error_message"])
 		}
-		if n := calls.Load(); n != 1 {
+		if n := len(sk.requests()); n != 1 {
 			t.Fatalf("the endpoint was called %d times, want once (before the hook was disabled)", n)
 		}
 

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,40 +18,24 @@ func (s *server) nodes() map[string]map[string]any {
 	return out
 }
 
-// blockingSink answers its requests once released.
-func blockingSink(t *testing.T) (url string, arrived <-chan struct{}, release func()) {
-	in := make(chan struct{}, 16)
-	gate := make(chan struct{})
-	var once sync.Once
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in <- struct{}{}
-		<-gate
-		w.WriteHeader(204)
-	}))
-	release = func() { once.Do(func() { close(gate) }) }
-	t.Cleanup(func() { release(); hs.Close() })
-	return hs.URL, in, release
-}
-
 // TestNodesSQLite: on SQLite the one process is the one node; it shows the
 // executions it runs, and only root admins see it.
 func TestNodesSQLite(t *testing.T) {
 	s := start(t, mustSQLite(t), func(c *hookline.Config) { c.NodeID = "solo" })
-	url, arrived, release := blockingSink(t)
+	slow := newSlowServer(t, "127.0.0.1", 2*time.Second)
 	s.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70291", "label": "slow"})
-	s.must(201, "POST", "/api/v1/hooks", eventHook("slow", "70291", url, map[string]any{"a": 1}))
+	s.must(201, "POST", "/api/v1/hooks", eventHook("slow", "70291", slow.URL, map[string]any{"a": 1}))
 	s.must(202, "POST", "/api/v1/events", map[string]any{"type": "70291", "data": map[string]any{}})
-	select {
-	case <-arrived:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the webhook never arrived")
+	for deadline := time.Now().Add(10 * time.Second); slow.inflight.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook never arrived")
+		}
 	}
 	nodes := s.nodes()
 	solo := nodes["solo"]
 	if len(nodes) != 1 || solo["self"] != true || solo["alive"] != true || solo["seen_at"] != nil || solo["running_executions"] != 1.0 {
 		t.Fatalf("nodes while one execution runs: %v", nodes)
 	}
-	release()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.nodes()["solo"]["running_executions"] != 0.0 {
 		if time.Now().After(deadline) {

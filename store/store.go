@@ -222,7 +222,7 @@ type Querier interface {
 	// id sorts below eventIDBelow. Event ids sort by when they were minted
 	// (prefix + ULID), so the engine passes the smallest id it would mint
 	// at t: the bound lets the prune read the old events only, through the
-	// primary key, instead of the whole table every hour. Empty: no bound.
+	// primary key, instead of the whole table every hour.
 	ExecutionPrune(ctx context.Context, before time.Time, eventIDBelow string) (int, error)
 	// ExecutionStats counts executions by status in buckets of size step from
 	// since (by created_at); buckets without executions are left out, the

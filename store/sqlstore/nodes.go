@@ -2,7 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline/store"
@@ -77,13 +78,9 @@ func (q *Q) NodeList(ctx context.Context) ([]store.NodeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	type held struct {
-		node string
-		n    int
-	}
-	running, err := collect(ctx, q, "count running executions by node", func(r rowScanner) (h held, err error) {
-		err = r.Scan(&h.node, &h.n)
-		return h, err
+	running, err := collect(ctx, q, "count running executions by node", func(r rowScanner) (n store.NodeInfo, err error) {
+		err = r.Scan(&n.ID, &n.Running)
+		return n, err
 	}, runningByNodeSQL)
 	if err != nil {
 		return nil, err
@@ -93,14 +90,12 @@ func (q *Q) NodeList(ctx context.Context) ([]store.NodeInfo, error) {
 		at[n.ID] = i
 	}
 	for _, h := range running {
-		i, ok := at[h.node]
-		if !ok {
-			i = len(nodes)
-			at[h.node] = i
-			nodes = append(nodes, store.NodeInfo{ID: h.node})
+		if i, ok := at[h.ID]; ok {
+			nodes[i].Running = h.Running
+		} else { // holds executions but keeps no liveness here
+			nodes = append(nodes, h)
 		}
-		nodes[i].Running = h.n
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	slices.SortFunc(nodes, func(a, b store.NodeInfo) int { return strings.Compare(a.ID, b.ID) })
 	return nodes, nil
 }

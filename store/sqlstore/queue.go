@@ -719,10 +719,6 @@ const pruneExecutionsSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM e
 const pruneEventsSQL = `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.id < ? AND e.occurred_at < ?
 			AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = e.id)`
 
-// pruneEventsUnboundedSQL is pruneEventsSQL without the id bound.
-const pruneEventsUnboundedSQL = `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.occurred_at < ?
-			AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = e.id)`
-
 // ExecutionPrune implements store.Querier. Finished executions (status
 // neither pending nor running) whose finished_at, or created_at when unset,
 // is before t go; then events older than t, with ids below eventIDBelow,
@@ -737,16 +733,12 @@ func (q *Q) ExecutionPrune(ctx context.Context, before time.Time, eventIDBelow s
 		limit = " LIMIT ?"
 		args = append(args, pruneBatch)
 	}
-	events, eventArgs := pruneEventsUnboundedSQL, args
-	if eventIDBelow != "" {
-		events, eventArgs = pruneEventsSQL, append([]any{eventIDBelow}, args...)
-	}
 	steps := []struct {
 		what, query string
 		args        []any
 	}{
 		{"prune executions", pruneExecutionsSQL + limit + `)`, append([]any{t}, args...)},
-		{"prune events", events + limit + `)`, eventArgs},
+		{"prune events", pruneEventsSQL + limit + `)`, append([]any{eventIDBelow}, args...)},
 		{"prune schedule slots", `DELETE FROM schedule_slots WHERE slot < ?`, args[:1]},
 	}
 	total := 0

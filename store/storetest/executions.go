@@ -199,21 +199,21 @@ func testExecutionPrune(e *env) {
 
 	// Inside a transaction, and in several batches outside one.
 	e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
-		n, err := q.ExecutionPrune(e.ctx, t0.Add(3*time.Hour), "")
+		n, err := q.ExecutionPrune(e.ctx, t0.Add(3*time.Hour), e.id("ev"))
 		if err == nil && n != 1 {
 			e.t.Errorf("pruned in tx = %d, want 1", n)
 		}
 		return err
 	}))
 	_, err = e.s.EventGet(e.ctx, late.ID)
-	e.isErr(err, store.ErrNotFound) // no id bound given: its time counts alone
+	e.isErr(err, store.ErrNotFound) // the bound is past it now
 	xs := make([]*hook.Execution, 2500)
 	for i := range xs {
 		xs[i] = e.newExecution(a.ID, h.ID, t0)
 		xs[i].Status = hook.StatusSuccess
 	}
 	e.must(e.s.ExecutionInsert(e.ctx, xs...))
-	n, err = e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour), "")
+	n, err = e.s.ExecutionPrune(e.ctx, t0.Add(time.Hour), e.id("ev"))
 	e.must(err)
 	e.equal("pruned in batches", n, 2500)
 }
