@@ -205,9 +205,10 @@ func (e *Engine) CreateRecord(ctx context.Context, p Principal, accountID, colle
 		return nil, err
 	}
 	// The collection, the schema check and the hooks are looked up before
-	// the transaction, so the database's writer only writes. A collection's
-	// schema never changes; one deleted meanwhile fails the insert (its
-	// foreign key).
+	// the transaction, so the database's writer only writes. A schema
+	// changed meanwhile applies from the next write (as a write that began
+	// just before the change); a collection deleted meanwhile fails the
+	// insert (its foreign key).
 	col, err := e.collections.get(ctx, e.st, accountID, collection)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

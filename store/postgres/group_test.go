@@ -93,6 +93,10 @@ func TestGroupGathersWhileBusy(t *testing.T) {
 	if _, err := blocker.Exec(ctx, `UPDATE g SET n = n + 1 WHERE id = 0`); err != nil {
 		t.Fatal(err)
 	}
+	var blockerPID int
+	if err := blocker.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&blockerPID); err != nil {
+		t.Fatal(err)
+	}
 	errs := make(chan error, 4)
 	go func() { errs <- g.commit(ctx, stmt(`UPDATE g SET n = n + 1 WHERE id = 0`)) }()
 	waitFor := func(what string, cond func() bool) {
@@ -104,9 +108,11 @@ func TestGroupGathersWhileBusy(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	// Waiting for this blocker: other tests running in parallel may hold
+	// up transactions of their own.
 	waitFor("the first group under way", func() bool {
 		var waiting bool
-		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid')`).Scan(&waiting)
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, blockerPID).Scan(&waiting)
 		return err == nil && waiting
 	})
 	before := s.RoundTrips()
