@@ -171,12 +171,18 @@ type Querier interface {
 	// §12): success clears its failing_since, failed or partial sets it to
 	// x.FinishedAt unless it is set; skipped and cancelled leave it.
 	ExecutionSave(ctx context.Context, x *hook.Execution, lease *Lease) (next *hook.Execution, err error)
-	// ExecutionOrderingTail returns the last execution of hookID with
-	// ordering key key that is not final (the one that no other execution
-	// waits for by AfterKey), or "". It must run inside a
-	// transaction, and locks the key until that transaction ends so that
+	// ExecutionInsertKeyed inserts an execution with an ordering key
+	// behind the key's tail: the last execution of its hook and key that is
+	// not final (the one no other waits for by AfterKey), found by the
+	// database once it holds the key (SPEC §10: FIFO per key across nodes).
+	// x goes in as it is (leased to this node, say) when the key has no
+	// tail; otherwise as planned (the same execution before it was leased:
+	// status pending, no lease) with AfterKey the tail. placed learns which
+	// (the tail, or ""), before the transaction commits; it may be called
+	// again if the transaction's writes are sent again. It must run inside
+	// a transaction, and holds the key until that transaction ends so that
 	// no save can release the tail unseen meanwhile.
-	ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error)
+	ExecutionInsertKeyed(ctx context.Context, x, planned *hook.Execution, placed func(afterKey string)) error
 	// ExecutionSupersede ends the debounced executions of hookID with
 	// debounce key key that are pending and never started, but except: they
 	// become skipped with note, and the executions waiting for them wait for

@@ -257,10 +257,11 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 		c := *x
 		xs[i] = &c
 	}
-	if err := d.insert(ctx, q, xs, p.now); err != nil {
+	inserted, err := d.insert(ctx, q, xs, p.now)
+	if err != nil {
 		return nil, err
 	}
-	res.Executions = asInserted(xs)
+	res.Executions = inserted
 	return res, nil
 }
 
@@ -277,26 +278,77 @@ func asInserted(xs []*hook.Execution) []*hook.Execution {
 	return out
 }
 
-// insert queues xs behind their ordering keys and inserts them; those that
-// may run now go in preclaimed and start once the transaction commits.
-func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) error {
+// insert inserts xs, each execution with an ordering key behind its key's
+// tail (the store finds it once it holds the key); those that may run now
+// go in preclaimed and start once the transaction commits. It returns xs
+// as inserted (see asInserted).
+func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Execution, now time.Time) ([]*hook.Execution, error) {
 	if err := d.supersede(ctx, q, xs, now); err != nil {
-		return err
+		return nil, err
 	}
-	if err := d.queueByKey(ctx, q, xs); err != nil {
-		return err
+	// Keys are taken in a stable order, so that transactions holding
+	// several (PostgreSQL) cannot deadlock; one key's executions in the
+	// order of xs.
+	var keyed []int
+	for i, x := range xs {
+		if x.OrderingKey != "" && x.Status == hook.StatusPending {
+			keyed = append(keyed, i)
+		}
 	}
+	slices.SortStableFunc(keyed, func(a, b int) int {
+		return cmp.Or(strings.Compare(xs[a].HookID, xs[b].HookID), strings.Compare(xs[a].OrderingKey, xs[b].OrderingKey))
+	})
+	planned := make(map[int]hook.Execution, len(keyed))
+	for _, i := range keyed {
+		planned[i] = *xs[i]
+	}
+	// A keyed execution is preclaimed before its tail is known; it goes in
+	// waiting instead, and its worker is given back, when it has one.
 	pre, queued := d.preclaim(xs, now)
-	if err := q.ExecutionInsert(ctx, xs...); err != nil {
+	release := func() {
 		for range pre {
 			d.cfg.Queue.Release()
 		}
-		return err
+	}
+	plain := xs
+	if len(keyed) > 0 {
+		plain = make([]*hook.Execution, 0, len(xs)-len(keyed))
+		for i, x := range xs {
+			if _, ok := planned[i]; !ok {
+				plain = append(plain, x)
+			}
+		}
+	}
+	if err := q.ExecutionInsert(ctx, plain...); err != nil {
+		release()
+		return nil, err
+	}
+	var inserted []*hook.Execution // set below; placed may run after (PostgreSQL: at the commit)
+	behind := map[*hook.Execution]bool{}
+	for _, i := range keyed {
+		x, leased, p := xs[i], *xs[i], planned[i]
+		placed := func(tail string) {
+			now := leased
+			if tail != "" {
+				now = p
+				now.AfterKey = tail
+			}
+			*x = now
+			behind[x] = tail != ""
+			if inserted != nil {
+				c := now
+				inserted[i] = &c
+			}
+		}
+		if err := q.ExecutionInsertKeyed(ctx, x, &p, placed); err != nil {
+			release()
+			return nil, err
+		}
 	}
 	if len(pre) > 0 {
 		q.AfterTx(func(committed bool) {
 			for _, x := range pre {
-				if committed {
+				if committed && !behind[x] {
 					d.cfg.Queue.Dispatch(x)
 				} else {
 					d.cfg.Queue.Release()
@@ -305,9 +357,12 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 		})
 	}
 	if queued {
-		return q.Notify(ctx, store.TopicExecutions, "")
+		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	inserted = asInserted(xs)
+	return inserted, nil
 }
 
 // Enqueue stores p in a transaction of its own.
@@ -365,40 +420,6 @@ func (d *Dispatcher) supersede(ctx context.Context, q store.Querier, xs []*hook.
 		for s := skipped[x.AfterExec]; s != nil; s = skipped[x.AfterExec] {
 			x.AfterExec = s.AfterExec
 		}
-	}
-	return nil
-}
-
-// queueByKey puts each execution with an ordering key behind the last
-// unfinished one of its hook and key: in the database, or earlier in xs.
-// Keys are taken in a stable order, so that transactions locking several
-// keys (PostgreSQL) cannot deadlock.
-func (d *Dispatcher) queueByKey(ctx context.Context, q store.Querier, xs []*hook.Execution) error {
-	var keyed []int
-	for i, x := range xs {
-		if x.OrderingKey != "" && x.Status == hook.StatusPending {
-			keyed = append(keyed, i)
-		}
-	}
-	if len(keyed) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(keyed, func(a, b int) int {
-		return cmp.Or(strings.Compare(xs[a].HookID, xs[b].HookID), strings.Compare(xs[a].OrderingKey, xs[b].OrderingKey))
-	})
-	var last *hook.Execution
-	for _, i := range keyed {
-		x := xs[i]
-		if last != nil && last.HookID == x.HookID && last.OrderingKey == x.OrderingKey {
-			x.AfterKey = last.ID
-		} else {
-			tail, err := q.ExecutionOrderingTail(ctx, x.HookID, x.OrderingKey)
-			if err != nil {
-				return err
-			}
-			x.AfterKey = tail
-		}
-		last = x
 	}
 	return nil
 }

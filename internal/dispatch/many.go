@@ -60,10 +60,10 @@ func (d *Dispatcher) StoreMany(ctx context.Context, q store.Querier, plans []*Pl
 	if len(xs) == 0 {
 		return out, nil
 	}
-	if err := d.insert(ctx, q, xs, now); err != nil {
+	inserted, err := d.insert(ctx, q, xs, now)
+	if err != nil {
 		return nil, err
 	}
-	inserted := asInserted(xs)
 	for i, p := range plans {
 		if !out[i].Duplicate {
 			out[i].Executions, inserted = inserted[:len(p.Executions)], inserted[len(p.Executions):]

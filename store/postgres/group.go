@@ -37,9 +37,11 @@ type grouper struct {
 	wg      sync.WaitGroup
 }
 
-// A unit is one caller's statements, committed together or not at all.
+// A unit is one caller's statements, committed together or not at all,
+// and the advisory locks (sqlstore.AdvisoryLockSQL's keys) they run under.
 type unit struct {
 	stmts []later
+	locks []string
 	done  chan error
 }
 
@@ -58,13 +60,13 @@ func (g *grouper) close() {
 	g.wg.Wait()
 }
 
-// commit sends stmts in a group and waits for the outcome. Once queued, a
-// unit is not interrupted: ctx is only checked before.
-func (g *grouper) commit(ctx context.Context, stmts []later) error {
+// commit sends stmts, under locks, in a group and waits for the outcome.
+// Once queued, a unit is not interrupted: ctx is only checked before.
+func (g *grouper) commit(ctx context.Context, locks []string, stmts []later) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	u := &unit{stmts: stmts, done: make(chan error, 1)}
+	u := &unit{stmts: stmts, locks: locks, done: make(chan error, 1)}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -113,36 +115,62 @@ func (g *grouper) next() {
 }
 
 // Group implements sqlstore.Grouper.
-func (g *grouper) Group(ctx context.Context, query string, args []any, read func(sqlstore.Rows) error) error {
-	return g.commit(ctx, []later{{query: query, args: args, read: read, fail: func(err error) error { return err }}})
+func (g *grouper) Group(ctx context.Context, lock, query string, args []any, read func(sqlstore.Rows) error) error {
+	var locks []string
+	if lock != "" {
+		locks = []string{lock}
+	}
+	return g.commit(ctx, locks, []later{{query: query, args: args, read: read, fail: func(err error) error { return err }}})
 }
 
-// send commits units as one transaction. When a unit's statement fails
-// (the server rejected it, so nothing of the group is stored), that unit
-// gets the error and the others are sent again, as a group; a deadlock or
-// serialization failure is tried again, with the unit. Any other failure
-// (the connection broke, COMMIT failed: the outcome may be unknown) is every
-// unit's.
+// locks are the advisory locks units run under (see lockOrder).
+func locks(units []*unit) []string {
+	var ks []string
+	for _, u := range units {
+		ks = append(ks, u.locks...)
+	}
+	return lockOrder(ks)
+}
+
+// lockOrder is the order a transaction takes advisory locks in: each once,
+// sorted. Transactions that take theirs in one order never wait for each
+// other's.
+func lockOrder(ks []string) []string {
+	if len(ks) == 0 {
+		return nil
+	}
+	ks = slices.Clone(ks)
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// send commits units as one transaction. A deadlock or serialization
+// failure (the server aborted the group: nothing of it is stored) is tried
+// again, a few times. When a unit's statement fails otherwise, that unit
+// gets the error and the others are sent again, as a group. Any other
+// failure (the connection broke, COMMIT failed: the outcome may be
+// unknown) is every unit's.
 func (g *grouper) send(units []*unit) {
 	for attempt := 1; len(units) > 0; attempt++ {
 		failed, err := g.try(units)
+		if err != nil && retryable(err) && attempt < 5 {
+			continue
+		}
 		if err == nil || failed < 0 {
 			for _, u := range units {
 				u.done <- err
 			}
 			return
 		}
-		if retryable(err) && attempt < 5 {
-			continue
-		}
 		units[failed].done <- err
 		units = append(units[:failed:failed], units[failed+1:]...)
 	}
 }
 
-// try sends units in one batch: BEGIN, their statements, COMMIT (a unit of
-// one statement alone needs neither). failed is the index of the unit
-// whose statement failed, -1 when the failure is not one unit's.
+// try sends units in one batch: BEGIN, their locks, their statements,
+// COMMIT (a unit of one statement and no lock alone needs neither). failed
+// is the index of the unit whose statement failed, -1 when the failure is
+// not one unit's.
 func (g *grouper) try(units []*unit) (failed int, err error) {
 	failed = -1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -152,10 +180,14 @@ func (g *grouper) try(units []*unit) (failed int, err error) {
 		return -1, err
 	}
 	defer conn.Release() // closed if left inside a transaction
-	wrap := len(units) > 1 || len(units[0].stmts) > 1
+	keys := locks(units)
+	wrap := len(units) > 1 || len(units[0].stmts) > 1 || len(keys) > 0
 	var b pgx.Batch
 	if wrap {
 		b.Queue("BEGIN")
+	}
+	for _, k := range keys {
+		b.Queue(sqlstore.AdvisoryLockSQL, k)
 	}
 	for _, u := range units {
 		for _, st := range u.stmts {
@@ -170,6 +202,11 @@ func (g *grouper) try(units []*unit) (failed int, err error) {
 		if wrap {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("postgres: begin: %w", err)
+			}
+		}
+		for range keys {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("postgres: advisory lock: %w", err)
 			}
 		}
 		for i, u := range units {

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hookline/hookline/internal/testdb"
+	"github.com/hookline/hookline/store/sqlstore"
 )
 
 // storeWith opens a store on a new test schema (not migrated) and runs
@@ -98,7 +100,7 @@ func TestGroupGathersWhileBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 4)
-	go func() { errs <- g.commit(ctx, stmt(`UPDATE g SET n = n + 1 WHERE id = 0`)) }()
+	go func() { errs <- g.commit(ctx, nil, stmt(`UPDATE g SET n = n + 1 WHERE id = 0`)) }()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		for i := 0; !cond(); i++ {
@@ -117,7 +119,7 @@ func TestGroupGathersWhileBusy(t *testing.T) {
 	})
 	before := s.RoundTrips()
 	for i := 1; i <= 3; i++ {
-		go func() { errs <- g.commit(ctx, stmt(`INSERT INTO g (id) VALUES ($1)`, i)) }()
+		go func() { errs <- g.commit(ctx, nil, stmt(`INSERT INTO g (id) VALUES ($1)`, i)) }()
 	}
 	waitFor("three units queued", func() bool {
 		g.mu.Lock()
@@ -140,5 +142,75 @@ func TestGroupGathersWhileBusy(t *testing.T) {
 	var rows int
 	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM g`).Scan(&rows); err != nil || rows != 4 {
 		t.Fatalf("%d rows (%v), want 4", rows, err)
+	}
+}
+
+// TestGroupTakesUnitLocks: a unit sent with a lock runs only once the
+// group holds that advisory lock (a transaction adding an execution behind
+// an ordering key holds it), and the group's other units wait with it.
+func TestGroupTakesUnitLocks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storeWith(t, `CREATE TABLE g (id INT PRIMARY KEY)`)
+	g := newGrouper(s.pool, 1)
+	defer g.close()
+	blocker, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback(ctx)
+	var blockerPID int
+	if err := blocker.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&blockerPID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, sqlstore.AdvisoryLockSQL, "hk_1 key-b"); err != nil {
+		t.Fatal(err)
+	}
+	ins := func(id int) []later {
+		return []later{{query: `INSERT INTO g (id) VALUES ($1)`, args: []any{id}, fail: func(err error) error { return err }}}
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.commit(ctx, []string{"hk_1 key-b"}, ins(1)) }()
+	for i := 0; ; i++ {
+		var waiting bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, blockerPID).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the unit committed (%v) while another transaction held its lock", err)
+		default:
+		}
+		if i > 10000 {
+			t.Fatal("the unit never waited for the lock")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var rows int
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM g`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("%d rows (%v) while the lock was held, want 0", rows, err)
+	}
+	if err := blocker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM g`).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("%d rows (%v) after the lock was free, want 1", rows, err)
+	}
+}
+
+// TestGroupLocksInOrder: a group takes each of its units' locks once, in
+// key order, whatever order the units came in.
+func TestGroupLocksInOrder(t *testing.T) {
+	got := locks([]*unit{{locks: []string{"hk_2 b"}}, {}, {locks: []string{"hk_1 z", "hk_2 b"}}, {locks: []string{"hk_1 a"}}})
+	want := []string{"hk_1 a", "hk_1 z", "hk_2 b"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("locks %q, want %q", got, want)
 	}
 }

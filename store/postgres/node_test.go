@@ -12,6 +12,7 @@ import (
 	"github.com/hookline/hookline/internal/testdb"
 	"github.com/hookline/hookline/store"
 	"github.com/hookline/hookline/store/postgres"
+	"github.com/hookline/hookline/store/storetest"
 )
 
 // TestNodesMigrateTogether: several nodes starting at once on one schema
@@ -116,4 +117,26 @@ func TestListenReconnects(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification after reconnect")
 	}
+}
+
+// TestOrderingKeyAcrossNodes: two nodes on one database append to one
+// ordering key and run it; its executions run one at a time and none is
+// left waiting (each node's commit group takes the key's lock first).
+func TestOrderingKeyAcrossNodes(t *testing.T) {
+	t.Parallel()
+	url := testdb.PostgresURL(t)
+	ctx := context.Background()
+	var stores []store.Store
+	for range 2 {
+		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, s)
+	}
+	storetest.OrderingKeyAcrossNodes(t, stores...)
 }

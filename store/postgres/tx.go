@@ -64,6 +64,7 @@ type pipeTx struct {
 	conn  *pgxpool.Conn // once a statement was sent
 	begun bool          // BEGIN was sent
 	later []later
+	locks []string // advisory locks to take right after BEGIN (see DeferLocked)
 }
 
 // later is a statement sent later: its error is mapped by fail, and read,
@@ -82,6 +83,19 @@ func (t *pipeTx) Defer(query string, args []any, fail func(error) error) {
 	t.later = append(t.later, later{query: query, args: args, fail: fail})
 }
 
+// DeferLocked implements sqlstore.Deferrer. Before BEGIN was sent, the
+// lock is taken with BEGIN, with the transaction's other locks, in key
+// order (by the commit group, when the transaction only writes); after,
+// it goes with the statement.
+func (t *pipeTx) DeferLocked(lock, query string, args []any, read func(sqlstore.Rows) error, fail func(error) error) {
+	if t.begun {
+		t.later = append(t.later, later{query: sqlstore.AdvisoryLockSQL, args: []any{lock}, fail: fail})
+	} else {
+		t.locks = append(t.locks, lock)
+	}
+	t.later = append(t.later, later{query: query, args: args, read: read, fail: fail})
+}
+
 // send sends what waits (BEGIN, the deferred writes) and query in one
 // batch, reads the results of what waited and returns the batch positioned
 // at query's result.
@@ -93,11 +107,17 @@ func (t *pipeTx) send(ctx context.Context, query string, args []any) (pgx.BatchR
 		}
 		t.conn = conn
 	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.later)+2)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.later)+len(t.locks)+2)}
 	begin := !t.begun
+	var keys []string
 	if begin {
 		b.Queue("BEGIN")
 		t.begun = true
+		keys = lockOrder(t.locks)
+		t.locks = nil
+		for _, k := range keys {
+			b.Queue(sqlstore.AdvisoryLockSQL, k)
+		}
 	}
 	pending := t.later
 	t.later = nil
@@ -111,11 +131,17 @@ func (t *pipeTx) send(ctx context.Context, query string, args []any) (pgx.BatchR
 			br.Close()
 			return nil, fmt.Errorf("postgres: begin: %w", err)
 		}
+		for range keys {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return nil, fmt.Errorf("postgres: advisory lock: %w", err)
+			}
+		}
 	}
 	for _, l := range pending {
-		if _, err := br.Exec(); err != nil {
+		if err := l.run(br); err != nil {
 			br.Close()
-			return nil, l.fail(err)
+			return nil, err
 		}
 	}
 	return br, nil
@@ -199,9 +225,9 @@ func (t *pipeTx) commit(ctx context.Context) error {
 		if len(t.later) == 0 {
 			return nil
 		}
-		later := t.later
-		t.later = nil
-		return t.s.group.commit(ctx, later)
+		later, locks := t.later, t.locks
+		t.later, t.locks = nil, nil
+		return t.s.group.commit(ctx, locks, later)
 	}
 	br, err := t.send(ctx, "COMMIT", nil)
 	if err != nil {
@@ -223,7 +249,7 @@ func (t *pipeTx) commit(ctx context.Context) error {
 // rollback ends the transaction if it is open. A connection it cannot
 // end is closed when released.
 func (t *pipeTx) rollback() {
-	t.later = nil
+	t.later, t.locks = nil, nil
 	if t.conn == nil {
 		return
 	}

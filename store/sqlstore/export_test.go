@@ -23,7 +23,7 @@ var waitIndexes = []string{"executions_after_exec", "executions_after_key"}
 var HotQueries = map[string]HotQuery{
 	"release and lease": {releaseSQL, waitIndexes},
 	"pass on waits":     {passOnWaitsSQL, waitIndexes},
-	"ordering tail":     {orderingTailSQL, []string{"executions_ordering", "executions_after_key"}},
+	"behind the tail":   {behindTailSQL, []string{"executions_ordering", "executions_after_key"}},
 	"supersede":         {supersedeSQL, []string{"executions_debounce"}},
 	"event by key":      {eventByKeySQL, []string{"events_idempotency"}},
 	"latest event":      {latestEventSQL, []string{"events_account_type"}},

@@ -94,15 +94,26 @@ type Row interface {
 // transaction then fails with it.
 type Deferrer interface {
 	Defer(query string, args []any, fail func(error) error)
+	// DeferLocked defers a statement that must run while the transaction
+	// holds the advisory lock of key (AdvisoryLockSQL); read, when set,
+	// reads its rows once they come (again if the writes are sent again).
+	DeferLocked(lock, query string, args []any, read func(Rows) error, fail func(error) error)
 }
 
 // Grouper sends a write together with those of concurrent callers, in one
 // transaction and one round trip (PostgreSQL's final saves). read, when
 // set, reads the statement's rows; it is called again if the group failed
-// and the write is sent again on its own.
+// and the write is sent again on its own. lock, when set, is an advisory
+// lock's key (AdvisoryLockSQL's argument) the transaction holds before the
+// statement runs: a group takes all its units' locks first, in key order,
+// so that two groups never hold what the other waits for.
 type Grouper interface {
-	Group(ctx context.Context, query string, args []any, read func(Rows) error) error
+	Group(ctx context.Context, lock, query string, args []any, read func(Rows) error) error
 }
+
+// AdvisoryLockSQL takes the transaction-scoped advisory lock of a key
+// (PostgreSQL; see Dialect.AdvisoryLocks).
+const AdvisoryLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
 
 // SQLDB is what database/sql runs statements on: *sql.DB, *sql.Tx, *sql.Conn.
 type SQLDB interface {

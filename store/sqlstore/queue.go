@@ -189,7 +189,7 @@ func (q *Q) ExecutionSave(ctx context.Context, x *hook.Execution, lease *store.L
 	switch {
 	case !x.Done():
 		err = q.write1(ctx, save)
-	case x.OrderingKey == "" && q.d.WritableCTE && !q.inTx:
+	case q.d.WritableCTE && !q.inTx:
 		next, err = q.saveFinal(ctx, x, update, args, lease, holds)
 	default:
 		err = q.write(ctx, func(q *Q) error {
@@ -264,12 +264,20 @@ const (
 			after_key = CASE WHEN after_key = ? THEN ? ELSE after_key END
 		` + waitersOf + `
 		RETURNING after_exec, after_key`
-	// orderingTailSQL finds the unfinished execution of a hook's ordering
-	// key that no other waits for.
-	orderingTailSQL = `SELECT id FROM executions x WHERE ordering_key <> '' AND hook_id = ? AND ordering_key = (SELECT ?)
-		AND status IN ('pending', 'running')
-		AND NOT EXISTS (SELECT 1 FROM executions y WHERE y.after_key <> '' AND y.after_key = x.id)
-		ORDER BY id DESC LIMIT 1`
+	// behindTailSQL puts an execution just inserted behind its key's
+	// tail, when there is one (bound: the tail's arguments, attempts and
+	// executed_at as planned, the id, the tail's arguments again): it goes
+	// in waiting, no longer leased. It returns the tail, or no row.
+	behindTailSQL = `UPDATE executions SET after_key = (` + tailOf + `), status = 'pending', locked_by = '',
+			locked_until = NULL, lease_token = '', attempts = ?, executed_at = ?
+		WHERE id = ? AND EXISTS (` + tailOf + `)
+		RETURNING after_key`
+	// tailOf finds the unfinished execution of a hook's ordering key that
+	// no other waits for, but one (bound: hook id, key, the one).
+	tailOf = `SELECT id FROM executions x WHERE ordering_key <> '' AND hook_id = ? AND ordering_key = (SELECT ?)
+			AND status IN ('pending', 'running') AND id <> (SELECT ?)
+			AND NOT EXISTS (SELECT 1 FROM executions y WHERE y.after_key <> '' AND y.after_key = x.id)
+			ORDER BY id DESC LIMIT 1`
 	// supersedeSQL skips a debounce key's pending executions but one.
 	supersedeSQL = `UPDATE executions SET status = 'skipped', finished_at = ?, note = ?
 		WHERE debounce_key <> '' AND hook_id = ? AND debounce_key = (SELECT ?) AND status = 'pending' AND attempts = 0 AND id <> ?
@@ -380,11 +388,11 @@ func saveFinalSQL(update, more string, release bool) string {
 			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`
 }
 
-// saveFinal is a final save outside a transaction on PostgreSQL, when no
-// ordering key needs its lock: the save and, when others may wait for x
-// (release), the release of the executions waiting for it are one
-// statement (one round trip instead of four), sent with the final saves of
-// other workers when the driver groups them; only when one became free to
+// saveFinal is a final save outside a transaction on PostgreSQL: the save
+// and, when others may wait for x (release), the release of the executions
+// waiting for it are one statement (one round trip instead of four), sent
+// with the final saves of other workers when the driver groups them, under
+// the lock of x's ordering key if it has one; only when one became free to
 // run does handing it over take another.
 func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease, release bool) (*hook.Execution, error) {
 	var rows []freed
@@ -425,12 +433,24 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 		}
 		return r.Err()
 	}
+	// With an ordering key, the save holds the key's lock, as a
+	// transaction adding an execution behind x does until it commits: the
+	// release sees every row added behind x.
+	lock := ""
+	if x.OrderingKey != "" {
+		lock = orderingLock(x.HookID, x.OrderingKey)
+	}
 	var err error
 	if q.group != nil {
-		err = q.fail("save execution "+x.ID, q.group.Group(ctx, q.d.rebind(query), args, read))
+		err = q.fail("save execution "+x.ID, q.group.Group(ctx, lock, q.d.rebind(query), args, read))
 		q.health.Note(err)
 	} else {
 		err = q.write1(ctx, func(q *Q) error {
+			if lock != "" {
+				if err := q.lockOrderingKey(ctx, x.HookID, x.OrderingKey); err != nil {
+					return err
+				}
+			}
 			r, err := q.query(ctx, query, args...)
 			if err != nil {
 				return q.fail("save execution "+x.ID, err)
@@ -493,26 +513,52 @@ func (q *Q) lockOrderingKey(ctx context.Context, hookID, key string) error {
 	// Sent with the statement that follows it (a transaction's writes are
 	// deferred on PostgreSQL), which runs only once the lock is held: one
 	// round trip for both.
-	return q.execLater(ctx, "lock ordering key", `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, hookID+" "+key)
+	return q.execLater(ctx, "lock ordering key", AdvisoryLockSQL, orderingLock(hookID, key))
 }
 
-// ExecutionOrderingTail implements store.Querier.
-func (q *Q) ExecutionOrderingTail(ctx context.Context, hookID, key string) (string, error) {
+// orderingLock is the advisory lock's key of a hook's ordering key.
+func orderingLock(hookID, key string) string { return hookID + " " + key }
+
+// ExecutionInsertKeyed implements store.Querier: x goes in as it is, and a
+// second statement, once the key is held, puts it behind the key's tail.
+// On PostgreSQL both wait for the commit, the lock too when nothing was
+// sent yet (the commit group takes it first): no round trip of their own.
+func (q *Q) ExecutionInsertKeyed(ctx context.Context, x, planned *hook.Execution, placed func(afterKey string)) error {
 	if !q.inTx {
-		return "", errors.New("ordering tail: must run inside a transaction")
+		return errors.New("insert keyed execution: must run inside a transaction")
 	}
-	if err := q.lockOrderingKey(ctx, hookID, key); err != nil {
-		return "", err
+	if err := q.ExecutionInsert(ctx, x); err != nil {
+		return err
 	}
-	var id string
-	// The tail is the unfinished execution of the key that no other waits
-	// for (ids need not follow the order of the inserts: they are made
-	// before the transaction).
-	err := q.queryRow(ctx, orderingTailSQL, hookID, key).Scan(&id)
-	if err = q.fail("ordering tail", err); errors.Is(err, store.ErrNotFound) {
-		return "", nil
+	args := []any{x.HookID, x.OrderingKey, x.ID, planned.Attempts, usPtr(planned.ExecutedAt), x.ID, x.HookID, x.OrderingKey, x.ID}
+	read := func(r Rows) error {
+		tail := ""
+		for r.Next() {
+			if err := r.Scan(&tail); err != nil {
+				return err
+			}
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		placed(tail)
+		return nil
 	}
-	return id, err
+	what := "place execution " + x.ID + " behind its ordering key"
+	if d, ok := q.db.(Deferrer); ok {
+		d.DeferLocked(orderingLock(x.HookID, x.OrderingKey), q.d.rebind(behindTailSQL), args, read,
+			func(err error) error { return q.fail(what, err) })
+		return nil
+	}
+	if err := q.lockOrderingKey(ctx, x.HookID, x.OrderingKey); err != nil {
+		return err
+	}
+	r, err := q.query(ctx, behindTailSQL, args...)
+	if err != nil {
+		return q.fail(what, err)
+	}
+	defer r.Close()
+	return q.fail(what, read(r))
 }
 
 // ExecutionSupersede implements store.Querier.

@@ -97,49 +97,62 @@ func testOrderingChain(e *env) {
 	e.equal("claimable when due", ids(e.claim("n1", later.Add(time.Hour), 10), execID), []string{y2.ID})
 }
 
-// testOrderingKey: an execution behind another of the same key waits for
-// it; one behind an event predecessor and a key predecessor waits for both.
+// testOrderingKey: an execution inserted with an ordering key goes in
+// behind the key's unfinished tail and waits for it, unleased; with no
+// tail it goes in as it came (leased); one behind an event predecessor and
+// a key predecessor waits for both.
 func testOrderingKey(e *env) {
 	a := e.account("")
 	h := e.hook(a.ID)
 	now := t0.Add(time.Hour)
-	tail := func(key string) string {
+	// insert puts x in with key, leased to node n0 as a dispatcher's
+	// preclaim would, and says where it went.
+	insert := func(x *hook.Execution, key string) string {
 		e.t.Helper()
-		var id string
+		x.OrderingKey = key
+		planned := *x
+		until := now.Add(time.Minute)
+		x.Status, x.LockedBy, x.LockedUntil, x.LeaseToken, x.Attempts, x.ExecutedAt = hook.StatusRunning, "n0", &until, "tok-"+x.ID, 1, &now
+		calls, tail := 0, "?"
 		e.must(e.s.Tx(e.ctx, func(q store.Querier) error {
-			var err error
-			id, err = q.ExecutionOrderingTail(e.ctx, h.ID, key)
-			return err
+			return q.ExecutionInsertKeyed(e.ctx, x, &planned, func(t string) { calls, tail = calls+1, t })
 		}))
-		return id
+		if calls == 0 {
+			e.t.Fatalf("%s: placed was never called", x.ID)
+		}
+		return tail
 	}
-	if _, err := e.s.ExecutionOrderingTail(e.ctx, h.ID, "k1"); err == nil {
-		e.t.Fatal("ExecutionOrderingTail outside a transaction did not fail")
+	if err := e.s.ExecutionInsertKeyed(e.ctx, e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0), func(string) {}); err == nil {
+		e.t.Fatal("ExecutionInsertKeyed outside a transaction did not fail")
 	}
-	e.equal("no tail yet", tail("k1"), "")
 	a1 := e.newExecution(a.ID, h.ID, t0)
-	a1.OrderingKey = "k1"
-	e.must(e.s.ExecutionInsert(e.ctx, a1))
-	e.equal("tail", tail("k1"), a1.ID)
-	e.equal("other key", tail("k2"), "")
-	a2 := e.newExecution(a.ID, h.ID, t0)
-	a2.OrderingKey, a2.AfterKey = "k1", a1.ID
-	b1 := e.newExecution(a.ID, h.ID, t0)
-	b1.OrderingKey = "k2"
-	e.must(e.s.ExecutionInsert(e.ctx, a2, b1))
-	e.equal("tail moves", tail("k1"), a2.ID)
-	e.equal("ordering key as read", e.get(a2.ID).OrderingKey, "k1")
-	e.equal("waiting_for as read", e.get(a2.ID).WaitingFor, a1.ID)
+	e.equal("no tail yet", insert(a1, "k1"), "")
+	got := e.get(a1.ID)
+	e.equal("without a tail it goes in leased", []any{got.Status, got.LockedBy, got.LeaseToken, got.WaitingFor}, []any{hook.StatusRunning, "n0", "tok-" + a1.ID, ""})
+	a2, b1 := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
+	e.equal("behind the tail", insert(a2, "k1"), a1.ID)
+	e.equal("other key", insert(b1, "k2"), "")
+	got = e.get(a2.ID)
+	e.equal("behind a tail it goes in waiting, unleased", []any{got.Status, got.LockedBy, got.LeaseToken, got.Attempts, got.ExecutedAt == nil},
+		[]any{hook.StatusPending, "", "", 0, true})
+	e.equal("ordering key as read", got.OrderingKey, "k1")
+	e.equal("waiting_for as read", got.WaitingFor, a1.ID)
+	a3 := e.newExecution(a.ID, h.ID, t0)
+	e.equal("the tail moves", insert(a3, "k1"), a2.ID)
 
-	e.equal("one per key", ids(e.claim("n1", now, 10), execID), []string{a1.ID, b1.ID})
 	lease := &store.Lease{Node: "n1", Now: now, Until: now.Add(time.Minute)}
+	e.equal("the key's others wait", len(e.claim("n1", now, 10)), 0)
 	next := e.finish(e.get(a1.ID), now, lease)
 	if next == nil || next.ID != a2.ID {
 		e.t.Fatalf("hand-over after a1: %v", next)
 	}
+	next = e.finish(next, now, lease)
+	if next == nil || next.ID != a3.ID {
+		e.t.Fatalf("hand-over after a2: %v", next)
+	}
 	e.finish(next, now, nil)
 	e.finish(e.get(b1.ID), now, nil)
-	e.equal("no tail when all are final", tail("k1"), "")
+	e.equal("no tail when all are final", insert(e.newExecution(a.ID, h.ID, t0), "k1"), "")
 
 	// Two waits: p (the event's previous hook) and q (the key's previous run).
 	p, q := e.newExecution(a.ID, h.ID, t0), e.newExecution(a.ID, h.ID, t0)
@@ -159,14 +172,19 @@ func testOrderingKey(e *env) {
 }
 
 // testOrderingKeyConcurrent: inserters append to one key while workers run
-// it; no two executions of the key ever run at once and none is left
-// waiting (on PostgreSQL this needs the key lock between an insert that
-// reads the tail and the save that releases it).
+// it, over the test's nodes when it has several; no two executions of the
+// key ever run at once and none is left waiting (on PostgreSQL, across
+// nodes, this needs the key lock between an insert that finds the tail and
+// the save that releases it).
 func testOrderingKeyConcurrent(e *env) {
 	a := e.account("")
 	h := e.hook(a.ID)
 	now := t0.Add(time.Hour)
-	const inserters, per, workers = 4, 40, 3
+	const inserters, workers = 4, 3
+	per := 40
+	if len(e.nodes) > 1 { // races between nodes are rarer: more tries
+		per = 150
+	}
 	var (
 		mu       sync.Mutex
 		running  int
@@ -175,31 +193,7 @@ func testOrderingKeyConcurrent(e *env) {
 		inserted sync.WaitGroup
 		stop     = make(chan struct{})
 	)
-	for i := range inserters {
-		inserted.Add(1)
-		go func() {
-			defer inserted.Done()
-			for j := range per {
-				x := e.newExecution(a.ID, h.ID, t0)
-				x.ID = fmt.Sprintf("ex_%d_%03d_%d", time.Now().UnixNano(), j, i)
-				x.OrderingKey = "k"
-				err := e.s.Tx(e.ctx, func(q store.Querier) error {
-					c := *x
-					tail, err := q.ExecutionOrderingTail(e.ctx, h.ID, "k")
-					if err != nil {
-						return err
-					}
-					c.AfterKey = tail
-					return q.ExecutionInsert(e.ctx, &c)
-				})
-				if err != nil {
-					e.t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	run := func(x *hook.Execution, node string) {
+	run := func(s store.Store, x *hook.Execution, node string) {
 		lease := &store.Lease{Node: node, Now: now, Until: now.Add(time.Minute)}
 		for x != nil {
 			mu.Lock()
@@ -211,7 +205,7 @@ func testOrderingKeyConcurrent(e *env) {
 			finished[x.ID] = true
 			mu.Unlock()
 			x.Status, x.FinishedAt = hook.StatusSuccess, ptr(now)
-			next, err := e.s.ExecutionSave(e.ctx, x, lease)
+			next, err := s.ExecutionSave(e.ctx, x, lease)
 			if err != nil {
 				e.t.Error(err)
 				return
@@ -219,13 +213,48 @@ func testOrderingKeyConcurrent(e *env) {
 			x = next
 		}
 	}
+	for i := range inserters {
+		inserted.Add(1)
+		go func() {
+			defer inserted.Done()
+			for j := range per {
+				x := e.newExecution(a.ID, h.ID, t0)
+				x.ID = fmt.Sprintf("ex_%d_%03d_%d", time.Now().UnixNano(), j, i)
+				x.OrderingKey = "k"
+				// Every other one comes leased to the inserter's node, as
+				// a dispatcher's preclaim: with no tail it runs there.
+				node := fmt.Sprintf("ins%d", i)
+				leased := j%2 == 0
+				var c *hook.Execution
+				var behind bool
+				err := e.node(i).Tx(e.ctx, func(q store.Querier) error {
+					planned := *x
+					c = &planned
+					if leased {
+						l := *x
+						until := now.Add(time.Minute)
+						l.Status, l.LockedBy, l.LockedUntil, l.LeaseToken, l.Attempts = hook.StatusRunning, node, &until, "tok-"+x.ID, 1
+						c = &l
+					}
+					return q.ExecutionInsertKeyed(e.ctx, c, &planned, func(tail string) { behind = tail != "" })
+				})
+				if err != nil {
+					e.t.Error(err)
+					return
+				}
+				if leased && !behind {
+					run(e.node(i), c, node)
+				}
+			}
+		}()
+	}
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			node := fmt.Sprintf("n%d", w)
 			for {
-				xs, err := e.s.ExecutionClaim(e.ctx, node, now, now.Add(time.Minute), 4)
+				xs, err := e.node(w).ExecutionClaim(e.ctx, node, now, now.Add(time.Minute), 4)
 				if err != nil {
 					e.t.Error(err)
 					return
@@ -234,7 +263,7 @@ func testOrderingKeyConcurrent(e *env) {
 					e.t.Errorf("claimed %d executions of one key at once", len(xs))
 				}
 				for _, x := range xs {
-					run(x, node)
+					run(e.node(w), x, node)
 				}
 				if len(xs) == 0 {
 					select {

@@ -87,12 +87,29 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // t0 is the suite's reference time: microsecond precision, UTC.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)
 
+// OrderingKeyAcrossNodes runs the concurrent ordering-key test with its
+// inserters and workers spread over stores, nodes sharing one database.
+func OrderingKeyAcrossNodes(t *testing.T, stores ...store.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	testOrderingKeyConcurrent(&env{t: t, s: stores[0], nodes: stores, ctx: ctx})
+}
+
 // env is one test's store and helpers.
 type env struct {
-	t   *testing.T
-	s   store.Store
-	ctx context.Context
-	seq atomic.Int64
+	t     *testing.T
+	s     store.Store
+	nodes []store.Store // the stores of several nodes (s among them), where a test uses them
+	ctx   context.Context
+	seq   atomic.Int64
+}
+
+// node is the store of the i-th of the test's nodes (s when it has one).
+func (e *env) node(i int) store.Store {
+	if len(e.nodes) == 0 {
+		return e.s
+	}
+	return e.nodes[i%len(e.nodes)]
 }
 
 // id returns a fresh id; later ids sort after earlier ones, as ULIDs do.
