@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/hookline/hookline/hook"
@@ -60,6 +62,82 @@ func scanExecution(r rowScanner) (*hook.Execution, error) {
 	x.RunAt, x.CreatedAt = fromUS(runAt), fromUS(created)
 	x.WaitingFor = waitingFor(&x)
 	return &x, nil
+}
+
+// errAllNull: the row nullableAfter scanned had only NULLs after its
+// first columns (a LEFT JOIN that matched nothing).
+var errAllNull = errors.New("no row joined")
+
+// nullableAfter scans a row whose first columns (lead) come before the
+// columns of a row that may be missing (all NULL), into dest as it would a
+// row of those alone; missing, Scan fills lead and reports errAllNull.
+type nullableAfter struct {
+	r    rowScanner
+	lead any
+}
+
+func (n nullableAfter) Scan(dest ...any) error {
+	vals := make([]nullable, len(dest))
+	to := make([]any, 0, len(dest)+1)
+	to = append(to, n.lead)
+	for i := range vals {
+		to = append(to, &vals[i])
+	}
+	if err := n.r.Scan(to...); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(vals, func(v nullable) bool { return v.v != nil }) {
+		return errAllNull
+	}
+	for i, v := range vals {
+		if err := assign(dest[i], v.v); err != nil {
+			return fmt.Errorf("column %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// nullable holds what a column held (nil for NULL).
+type nullable struct{ v any }
+
+func (n *nullable) Scan(src any) error {
+	n.v = src
+	return nil
+}
+
+// assign stores src, a column's value as a driver gives it (string or
+// []byte, int64, bool), in dest: a sql.Scanner, or a pointer to a string,
+// an integer or a bool (or a type made of one, as hook.VersionRef).
+func assign(dest, src any) error {
+	if d, ok := dest.(sql.Scanner); ok {
+		return d.Scan(src)
+	}
+	if p := reflect.ValueOf(dest); p.Kind() == reflect.Pointer && !p.IsNil() {
+		e := p.Elem()
+		switch v := src.(type) {
+		case string:
+			if e.Kind() == reflect.String {
+				e.SetString(v)
+				return nil
+			}
+		case []byte:
+			if e.Kind() == reflect.String {
+				e.SetString(string(v))
+				return nil
+			}
+		case int64:
+			if e.CanInt() {
+				e.SetInt(v)
+				return nil
+			}
+		case bool:
+			if e.Kind() == reflect.Bool {
+				e.SetBool(v)
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("cannot store %T in %T", src, dest)
 }
 
 func nullBool(b *bool) sql.NullBool {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -360,31 +359,23 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 	return next, nil
 }
 
-// freed is an execution whose wait on another was cleared; leased: and
-// leased to the node that saved the other, to run next.
-type freed struct {
-	id, afterExec, afterKey string
-	leased                  bool
-}
-
 // saveFinalSQL is update (a final save, RETURNING nothing) followed by the
 // release of the executions waiting for it, which leases the first of them
 // that is due to the saving node as releaseSQL does (bound after update's
 // arguments as releaseSQL is), and more (further CTEs, bound after those),
 // in one statement: it answers the count of rows saved (0: the lease was
-// lost) beside each execution released (id, waits, lease token, status).
-// Without release it only saves (and runs more), answering one row of the
-// count.
+// lost) beside each execution released, whole (NULLs when none was).
+// Without release it only saves (and runs more), answering the count.
 func saveFinalSQL(update, more string, release bool) string {
 	if !release {
 		return `WITH saved AS (` + update + ` RETURNING id)` + more + `
-			SELECT (SELECT COUNT(*) FROM saved), NULL::text, NULL::text, NULL::text, NULL::text, NULL::text`
+			SELECT (SELECT COUNT(*) FROM saved)`
 	}
 	return `WITH saved AS (` + update + ` RETURNING id), ` + releaseFirstCTE + `,
 			freed AS (UPDATE executions SET ` + releaseSet + `
 				` + waitersOf + ` AND EXISTS (SELECT 1 FROM saved)
-				RETURNING id, after_exec, after_key, lease_token, status)` + more + `
-			SELECT (SELECT COUNT(*) FROM saved), f.id, f.after_exec, f.after_key, f.lease_token, f.status
+				RETURNING ` + cols("", executionCols) + `)` + more + `
+			SELECT (SELECT COUNT(*) FROM saved), ` + cols("f.", executionCols) + `
 			FROM (SELECT 1) AS one LEFT JOIN freed f ON true`
 }
 
@@ -392,10 +383,11 @@ func saveFinalSQL(update, more string, release bool) string {
 // and, when others may wait for x (release), the release of the executions
 // waiting for it are one statement (one round trip instead of four), sent
 // with the final saves of other workers when the driver groups them, under
-// the lock of x's ordering key if it has one; only when one became free to
-// run does handing it over take another.
+// the lock of x's ordering key if it has one. It answers the executions it
+// released whole, so that the one it leased is handed over without another
+// round trip.
 func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, args []any, lease *store.Lease, release bool) (*hook.Execution, error) {
-	var rows []freed
+	var freed []*hook.Execution
 	saved := false
 	query := saveFinalSQL(update, "", release)
 	token := ""
@@ -416,19 +408,23 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 		args = append(args, hargs...)
 	}
 	read := func(r Rows) error {
-		rows, saved = nil, false
+		freed, saved = nil, false
 		for r.Next() {
-			var (
-				n                                   int
-				id, aExec, aKey, leaseToken, status sql.NullString
-			)
-			if err := r.Scan(&n, &id, &aExec, &aKey, &leaseToken, &status); err != nil {
+			var n int
+			if !release {
+				if err := r.Scan(&n); err != nil {
+					return err
+				}
+				saved = n > 0
+				continue
+			}
+			x, err := scanExecution(nullableAfter{r, &n})
+			if err != nil && !errors.Is(err, errAllNull) {
 				return err
 			}
 			saved = n > 0
-			if id.Valid {
-				rows = append(rows, freed{id: id.String, afterExec: aExec.String, afterKey: aKey.String,
-					leased: leasedWith(token, leaseToken.String, status.String)})
+			if x != nil {
+				freed = append(freed, x)
 			}
 		}
 		return r.Err()
@@ -465,33 +461,21 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 	if !saved {
 		return nil, fmt.Errorf("save execution %s: %w", x.ID, store.ErrLeaseLost)
 	}
-	return q.handOver(ctx, rows, token)
+	return q.handOver(ctx, freed, token)
 }
 
 // handOver follows a grouped final save that released rows: the one it
-// leased (to the saving node, in the same statement) is read whole and
-// returned, to run next on the saving worker; the others now free are
-// announced to the claimers. When the leased one cannot be read, its lease
-// is given back (so that it is not left to its lease's end), and it is
-// announced too.
-func (q *Q) handOver(ctx context.Context, rows []freed, token string) (*hook.Execution, error) {
+// leased (to the saving node, in the same statement) is returned, to run
+// next on the saving worker; the others now free are announced to the
+// claimers.
+func (q *Q) handOver(ctx context.Context, freed []*hook.Execution, token string) (*hook.Execution, error) {
 	var next *hook.Execution
 	announce := false
-	for _, f := range rows {
+	for _, x := range freed {
 		switch {
-		case f.leased:
-			x, err := q.ExecutionGet(ctx, f.id)
-			if err == nil && x.LeaseToken == token {
-				next = x
-				continue
-			}
-			_ = q.write1(ctx, func(q *Q) error {
-				_, err := q.exec(ctx, `UPDATE executions SET status = 'pending', locked_by = '', locked_until = NULL, lease_token = ''
-					WHERE id = ? AND lease_token = ? AND status = 'running'`, f.id, token)
-				return err
-			})
-			announce = true
-		case f.afterExec == "" && f.afterKey == "":
+		case leasedWith(token, x.LeaseToken, x.Status):
+			next = x
+		case !x.Waiting():
 			announce = true
 		}
 	}
