@@ -328,15 +328,16 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 	for _, i := range keyed {
 		x, leased, p := xs[i], *xs[i], planned[i]
 		placed := func(tail string) {
-			now := leased
+			as := leased
 			if tail != "" {
-				now = p
-				now.AfterKey = tail
+				as = p
+				as.AfterKey = tail
 			}
-			*x = now
+			*x = as
 			behind[x] = tail != ""
-			if inserted != nil {
-				c := now
+			if inserted != nil { // as asInserted copies it
+				c := as
+				c.Results = slices.Clone(as.Results)
 				inserted[i] = &c
 			}
 		}
