@@ -522,3 +522,52 @@ func TestOrderingKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderingKeysAcrossNodes: two nodes sharing PostgreSQL accept a key's
+// events in turn (each answered before the next is sent, so their order is
+// known); either node may run any of them, and each key's deliveries still
+// come one at a time, in that order.
+func TestOrderingKeysAcrossNodes(t *testing.T) {
+	url := pgURL(t)
+	s1 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-1" })
+	s2 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-2" })
+	s2.Admin, s2.Root = s1.Admin, s1.Root
+	sink := newOrderSink(t, "customer", 5*time.Millisecond)
+	s1.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70302", "label": "order step"})
+	s1.must(201, "POST", "/api/v1/hooks", map[string]any{
+		"name": "per customer", "enabled": true, "ordering_key": "{{customer}}",
+		"trigger": map[string]any{"type": "event", "event": "70302"},
+		"actions": []any{map[string]any{"type": "send_webhook", "config": map[string]any{
+			"url": sink.URL, "body_template": map[string]any{"customer": "{{customer}}", "n": "{{n}}"}}}},
+	})
+	const per = 12
+	customers := []string{"a", "b", "c"}
+	nodes := []*server{s1, s2}
+	i := 0
+	for n := 1; n <= per; n++ {
+		for _, c := range customers {
+			nodes[i%2].must(202, "POST", "/api/v1/events", map[string]any{"type": "70302", "data": map[string]any{"customer": c, "n": n}})
+			i++
+		}
+	}
+	sink.wait(len(customers) * per)
+	for _, c := range customers {
+		var ns []float64
+		for _, h := range sink.byKey()[c] {
+			ns = append(ns, h["n"].(float64))
+		}
+		want := make([]float64, per)
+		for n := range want {
+			want[n] = float64(n + 1)
+		}
+		if !slices.Equal(ns, want) {
+			t.Errorf("customer %s: deliveries %v, want %v", c, ns, want)
+		}
+		sink.mu.Lock()
+		most := sink.most[c]
+		sink.mu.Unlock()
+		if most != 1 {
+			t.Errorf("customer %s: %d deliveries in flight at once", c, most)
+		}
+	}
+}
