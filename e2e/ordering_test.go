@@ -86,6 +86,25 @@ func newOrderSink(t *testing.T, keyOf string, delay time.Duration) *orderSink {
 	return s
 }
 
+// checkKey fails the test unless key's deliveries carried the numbers ns
+// ("n"), in that order, and never two at once.
+func (s *orderSink) checkKey(key string, ns []float64) {
+	s.t.Helper()
+	var got []float64
+	for _, h := range s.byKey()[key] {
+		got = append(got, h["n"].(float64))
+	}
+	if !slices.Equal(got, ns) {
+		s.t.Errorf("key %s: deliveries %v, want %v", key, got, ns)
+	}
+	s.mu.Lock()
+	most := s.most[key]
+	s.mu.Unlock()
+	if most != 1 {
+		s.t.Errorf("key %s: %d deliveries in flight at once", key, most)
+	}
+}
+
 func (s *orderSink) requests() []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -495,23 +514,11 @@ func TestOrderingKeys(t *testing.T) {
 		}
 		sink.wait(len(customers)*per + 1) // a-3 twice
 		for _, c := range customers {
-			var ns []float64
-			for _, h := range sink.byKey()[c] {
-				ns = append(ns, h["n"].(float64))
-			}
 			want := []float64{1, 2, 3, 4, 5, 6, 7, 8}
 			if c == "a" {
 				want = []float64{1, 2, 3, 3, 4, 5, 6, 7, 8} // a-3 failed once and held a-4 until it succeeded
 			}
-			if !slices.Equal(ns, want) {
-				t.Errorf("customer %s: deliveries %v, want %v", c, ns, want)
-			}
-			sink.mu.Lock()
-			most := sink.most[c]
-			sink.mu.Unlock()
-			if most != 1 {
-				t.Errorf("customer %s: %d deliveries in flight at once", c, most)
-			}
+			sink.checkKey(c, want)
 		}
 		xs := s.waitExecutions(h["id"].(string), len(customers)*per)
 		for _, x := range xs {
@@ -551,23 +558,11 @@ func TestOrderingKeysAcrossNodes(t *testing.T) {
 		}
 	}
 	sink.wait(len(customers) * per)
+	want := make([]float64, per)
+	for n := range want {
+		want[n] = float64(n + 1)
+	}
 	for _, c := range customers {
-		var ns []float64
-		for _, h := range sink.byKey()[c] {
-			ns = append(ns, h["n"].(float64))
-		}
-		want := make([]float64, per)
-		for n := range want {
-			want[n] = float64(n + 1)
-		}
-		if !slices.Equal(ns, want) {
-			t.Errorf("customer %s: deliveries %v, want %v", c, ns, want)
-		}
-		sink.mu.Lock()
-		most := sink.most[c]
-		sink.mu.Unlock()
-		if most != 1 {
-			t.Errorf("customer %s: %d deliveries in flight at once", c, most)
-		}
+		sink.checkKey(c, want)
 	}
 }

@@ -271,11 +271,16 @@ func (d *Dispatcher) Store(ctx context.Context, q store.Querier, p *Plan) (*Resu
 func asInserted(xs []*hook.Execution) []*hook.Execution {
 	out := make([]*hook.Execution, len(xs))
 	for i, x := range xs {
-		c := *x
-		c.Results = slices.Clone(x.Results)
-		out[i] = &c
+		out[i] = insertedCopy(x)
 	}
 	return out
+}
+
+// insertedCopy is one of asInserted's copies.
+func insertedCopy(x *hook.Execution) *hook.Execution {
+	c := *x
+	c.Results = slices.Clone(x.Results)
+	return &c
 }
 
 // insert inserts xs, each execution with an ordering key behind its key's
@@ -298,9 +303,9 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 	slices.SortStableFunc(keyed, func(a, b int) int {
 		return cmp.Or(strings.Compare(xs[a].HookID, xs[b].HookID), strings.Compare(xs[a].OrderingKey, xs[b].OrderingKey))
 	})
-	planned := make(map[int]hook.Execution, len(keyed))
-	for _, i := range keyed {
-		planned[i] = *xs[i]
+	planned := make([]hook.Execution, len(keyed)) // as planned, before a preclaim
+	for k, i := range keyed {
+		planned[k] = *xs[i]
 	}
 	// A keyed execution is preclaimed before its tail is known; it goes in
 	// waiting instead, and its worker is given back, when it has one.
@@ -311,10 +316,12 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 		}
 	}
 	plain := xs
+	var behind map[*hook.Execution]bool // keyed executions that went in behind a tail
 	if len(keyed) > 0 {
+		behind = make(map[*hook.Execution]bool, len(keyed))
 		plain = make([]*hook.Execution, 0, len(xs)-len(keyed))
 		for i, x := range xs {
-			if _, ok := planned[i]; !ok {
+			if !slices.Contains(keyed, i) {
 				plain = append(plain, x)
 			}
 		}
@@ -324,9 +331,8 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 		return nil, err
 	}
 	var inserted []*hook.Execution // set below; placed may run after (PostgreSQL: at the commit)
-	behind := map[*hook.Execution]bool{}
-	for _, i := range keyed {
-		x, leased, p := xs[i], *xs[i], planned[i]
+	for k, i := range keyed {
+		x, leased, p := xs[i], *xs[i], planned[k]
 		placed := func(tail string) {
 			as := leased
 			if tail != "" {
@@ -335,10 +341,8 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 			}
 			*x = as
 			behind[x] = tail != ""
-			if inserted != nil { // as asInserted copies it
-				c := as
-				c.Results = slices.Clone(as.Results)
-				inserted[i] = &c
+			if inserted != nil {
+				inserted[i] = insertedCopy(&as)
 			}
 		}
 		if err := q.ExecutionInsertKeyed(ctx, x, &p, placed); err != nil {

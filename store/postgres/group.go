@@ -133,13 +133,9 @@ func locks(units []*unit) []string {
 }
 
 // lockOrder is the order a transaction takes advisory locks in: each once,
-// sorted. Transactions that take theirs in one order never wait for each
-// other's.
+// sorted (ks is sorted in place). Transactions that take theirs in one
+// order never wait for each other's.
 func lockOrder(ks []string) []string {
-	if len(ks) == 0 {
-		return nil
-	}
-	ks = slices.Clone(ks)
 	slices.Sort(ks)
 	return slices.Compact(ks)
 }

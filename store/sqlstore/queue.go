@@ -341,22 +341,7 @@ func (q *Q) releaseWaiting(ctx context.Context, id string, lease *store.Lease) (
 	if err != nil {
 		return nil, err
 	}
-	var next *hook.Execution
-	ready := false
-	for _, x := range xs {
-		switch {
-		case leasedWith(token, x.LeaseToken, x.Status):
-			next = x
-		case !x.Waiting():
-			ready = true
-		}
-	}
-	if ready {
-		if err := q.Notify(ctx, store.TopicExecutions, ""); err != nil {
-			return nil, err
-		}
-	}
-	return next, nil
+	return q.handOver(ctx, xs, token)
 }
 
 // saveFinalSQL is update (a final save, RETURNING nothing) followed by the
@@ -464,10 +449,9 @@ func (q *Q) saveFinal(ctx context.Context, x *hook.Execution, update string, arg
 	return q.handOver(ctx, freed, token)
 }
 
-// handOver follows a grouped final save that released rows: the one it
-// leased (to the saving node, in the same statement) is returned, to run
-// next on the saving worker; the others now free are announced to the
-// claimers.
+// handOver follows a release: the execution it leased (to the saving
+// node, in the same statement) is returned, to run next on the saving
+// worker; the others now free are announced to the claimers.
 func (q *Q) handOver(ctx context.Context, freed []*hook.Execution, token string) (*hook.Execution, error) {
 	var next *hook.Execution
 	announce := false
