@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/store"
 )
 
@@ -59,10 +58,7 @@ func TestCollectionSchemaChange(t *testing.T) {
 // TestCollectionSchemaChangeAcrossNodes: the other nodes check writes
 // against the new schema too.
 func TestCollectionSchemaChangeAcrossNodes(t *testing.T) {
-	url := pgURL(t)
-	s1 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-1" })
-	s2 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-2" })
-	s2.Admin, s2.Root = s1.Admin, s1.Root
+	s1, s2 := twoNodes(t)
 	s1.must(201, "POST", "/api/v1/collections", map[string]any{"name": "items"})
 	s2.must(201, "POST", "/api/v1/collections/items/records", map[string]any{"n": 1}) // node 2 now holds the collection
 	s1.must(200, "PATCH", "/api/v1/collections/items", map[string]any{"schema": map[string]any{"type": "object", "required": []any{"sku"}}})

@@ -330,6 +330,16 @@ func openPG(t *testing.T, url string) store.Store {
 	return st
 }
 
+// twoNodes starts two nodes, node-1 and node-2, on one new PostgreSQL
+// database; both answer to the same admin keys.
+func twoNodes(t *testing.T) (s1, s2 *server) {
+	url := pgURL(t)
+	s1 = start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-1" })
+	s2 = start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-2" })
+	s2.Admin, s2.Root = s1.Admin, s1.Root
+	return s1, s2
+}
+
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type hookline_Hook = hook.Hook

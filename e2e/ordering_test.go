@@ -317,10 +317,7 @@ func checkWatched(t *testing.T, watched []map[string]any, records []string) {
 // events arrive at both, either node's workers may run any execution, and
 // each order's hooks still take turns.
 func TestOrderingAcrossNodes(t *testing.T) {
-	url := pgURL(t)
-	s1 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-1" })
-	s2 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-2" })
-	s2.Admin, s2.Root = s1.Admin, s1.Root
+	s1, s2 := twoNodes(t)
 	sink := newOrderSink(t, "record", 10*time.Millisecond)
 	watcher := newOrderSink(t, "record", 0)
 	shop, _ := treeHooks(s1, sink, watcher, nil)
@@ -535,10 +532,7 @@ func TestOrderingKeys(t *testing.T) {
 // known); either node may run any of them, and each key's deliveries still
 // come one at a time, in that order.
 func TestOrderingKeysAcrossNodes(t *testing.T) {
-	url := pgURL(t)
-	s1 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-1" })
-	s2 := start(t, openPG(t, url), func(c *hookline.Config) { c.NodeID = "node-2" })
-	s2.Admin, s2.Root = s1.Admin, s1.Root
+	s1, s2 := twoNodes(t)
 	sink := newOrderSink(t, "customer", 5*time.Millisecond)
 	s1.must(201, "POST", "/api/v1/event-types", map[string]any{"id": "70302", "label": "order step"})
 	s1.must(201, "POST", "/api/v1/hooks", map[string]any{
