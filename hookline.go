@@ -145,9 +145,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		OnRescue: func(n int) { e.Metrics.rescued.Add(float64(n)) },
 		Skip:     shares.Full,
 	})
+	shares.WakeOnFree(e.queue.Wake)
 	e.dispatch = dispatch.New(dispatch.Config{
 		Store: e.st, Queue: e.queue, Rules: e.rules, IDs: e.ids.next, Now: e.now, MaxDepth: cfg.MaxDepth,
-		Queued: shares.Seen, Capped: shares.Capped,
+		Shares: shares,
 	})
 	e.hooks, e.accts = e.dispatch.Hooks, e.dispatch.Accounts
 	e.runner = runner.New(runner.Deps{

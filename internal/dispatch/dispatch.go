@@ -44,13 +44,12 @@ type Config struct {
 	IDs      func(prefix string, now time.Time) string
 	Now      func() time.Time
 	MaxDepth int
-	// Queued, when set, is told the account of each execution due now that
-	// found no idle worker of this node (fair sharing, runner.Shares).
-	Queued func(accountID string)
-	// Capped, when set, says an account holds its share of this node's
-	// workers: its executions are left for the claimers rather than handed
-	// to an idle worker that would have to put them back.
-	Capped func(accountID string) bool
+	// Shares, when set, shares this node's workers fairly across accounts:
+	// an execution is preclaimed only within its account's share (the
+	// others are left for the claimers rather than handed to an idle worker
+	// that would have to put them back), and it is told the accounts whose
+	// executions found no idle worker.
+	Shares *runner.Shares
 }
 
 // Dispatcher turns firings into executions.
@@ -311,8 +310,8 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 	// waiting instead, and its worker is given back, when it has one.
 	pre, queued := d.preclaim(xs, now)
 	release := func() {
-		for range pre {
-			d.cfg.Queue.Release()
+		for _, x := range pre {
+			d.release(x)
 		}
 	}
 	plain := xs
@@ -356,7 +355,7 @@ func (d *Dispatcher) insert(ctx context.Context, q store.Querier, xs []*hook.Exe
 				if committed && !behind[x] {
 					d.cfg.Queue.Dispatch(x)
 				} else {
-					d.cfg.Queue.Release()
+					d.release(x)
 				}
 			}
 		})
@@ -442,7 +441,7 @@ func (d *Dispatcher) preclaim(xs []*hook.Execution, now time.Time) (pre []*hook.
 			queued = true
 			continue
 		}
-		if d.cfg.Capped != nil && d.cfg.Capped(x.AccountID) {
+		if !d.cfg.Shares.Reserve(x.AccountID, x.ID) {
 			queued = true
 			continue
 		}
@@ -450,15 +449,21 @@ func (d *Dispatcher) preclaim(xs []*hook.Execution, now time.Time) (pre []*hook.
 			token = rand.Text()
 		}
 		if !d.cfg.Queue.Preclaim(x, token) {
+			d.cfg.Shares.Unreserve(x.ID)
+			d.cfg.Shares.Seen(x.AccountID)
 			queued = true
-			if d.cfg.Queued != nil {
-				d.cfg.Queued(x.AccountID)
-			}
 			continue
 		}
 		pre = append(pre, x)
 	}
 	return pre, queued
+}
+
+// release gives back the worker preclaimed for x and its place in its
+// account's share: x will not run here now.
+func (d *Dispatcher) release(x *hook.Execution) {
+	d.cfg.Shares.Unreserve(x.ID)
+	d.cfg.Queue.Release()
 }
 
 // Hook returns the hook an execution runs: the enabled one from the index,

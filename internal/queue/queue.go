@@ -41,7 +41,9 @@ type Config struct {
 	OnClaim  func(n int) // optional metrics hook
 	OnRescue func(n int) // optional metrics hook
 	// Skip, when set, lists the accounts whose executions a claim should
-	// not take now (they hold their share of the workers).
+	// not take now (they hold their share of the workers). While only
+	// their executions are due, the claimer waits for Wake: call it when
+	// such an account gives a worker back.
 	Skip func() []string
 	// OrderHold bounds how long an execution pending for a retry holds the
 	// executions waiting for it (SPEC §10); 0: until it is final.
@@ -320,7 +322,7 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			}
 			gather.Stop()
 		}
-		got := q.claim(ctx, n)
+		got, skipped := q.claim(ctx, n)
 		for i := got; i < n; i++ {
 			q.free <- struct{}{}
 		}
@@ -330,7 +332,14 @@ func (q *Queue) claimLoop(ctx context.Context) {
 		}
 		wait := q.cfg.Poll
 		if next, ok, err := q.cfg.Store.ExecutionNextRunAt(ctx); err == nil && ok {
-			if d := next.Sub(q.cfg.Now()); d < wait {
+			d := next.Sub(q.cfg.Now())
+			switch {
+			case d <= 0 && got == 0 && skipped:
+				// What is due belongs to accounts holding their share:
+				// looking again every millisecond would find the same.
+				// The account that gives a worker back wakes the claimer
+				// (Config.Skip); new work does too.
+			case d < wait:
 				wait = max(d, time.Millisecond)
 			}
 		}
@@ -341,12 +350,15 @@ func (q *Queue) claimLoop(ctx context.Context) {
 	}
 }
 
-func (q *Queue) claim(ctx context.Context, n int) int {
+// claim claims up to n executions and hands them to the workers. It
+// reports how many it got and whether it skipped some accounts' (Skip).
+func (q *Queue) claim(ctx context.Context, n int) (got int, skipped bool) {
 	now := q.cfg.Now()
 	var skip []string
 	if q.cfg.Skip != nil {
 		skip = q.cfg.Skip()
 	}
+	skipped = len(skip) > 0
 	xs, err := q.cfg.Store.ExecutionClaim(ctx, q.cfg.Node, now, now.Add(q.cfg.Lease), n, skip...)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -356,7 +368,7 @@ func (q *Queue) claim(ctx context.Context, n int) int {
 			case <-ctx.Done():
 			}
 		}
-		return 0
+		return 0, skipped
 	}
 	if len(xs) > 0 && q.cfg.OnClaim != nil {
 		q.cfg.OnClaim(len(xs))
@@ -369,7 +381,7 @@ func (q *Queue) claim(ctx context.Context, n int) int {
 	for _, x := range xs {
 		q.work <- x
 	}
-	return len(xs)
+	return len(xs), skipped
 }
 
 // beat renews this node's liveness for a lease from now.

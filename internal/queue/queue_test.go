@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +350,77 @@ func TestChainRunsInOrderByHandOver(t *testing.T) {
 				t.Errorf("%s (position %d) ran before %s", x.ID, i, chain[i-1].ID)
 			}
 		}
+	}
+}
+
+// claimCounter is the store, counting the claims made on it.
+type claimCounter struct {
+	store.Store
+	claims atomic.Int64
+}
+
+func (c *claimCounter) ExecutionClaim(ctx context.Context, node string, now, until time.Time, limit int, skip ...string) ([]*hook.Execution, error) {
+	c.claims.Add(1)
+	return c.Store.ExecutionClaim(ctx, node, now, until, limit, skip...)
+}
+
+// While the only due executions belong to an account that holds its share
+// of the workers (Skip), the claimer waits for Wake instead of claiming
+// again every millisecond; woken once the account may run more, it claims
+// them at once, well before its poll.
+func TestClaimerWaitsForWakeWhileDueWorkIsSkipped(t *testing.T) {
+	f := newFixture(t)
+	counted := &claimCounter{Store: f.st}
+	var capped atomic.Bool
+	capped.Store(true)
+	ran := make(chan string, 1)
+	q := queue.New(queue.Config{
+		Store: counted, Node: "n1", Workers: 4, Batch: 8, Lease: time.Minute,
+		Poll: time.Hour, Rescue: time.Hour, Now: time.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Skip: func() []string {
+			if capped.Load() {
+				return []string{f.acc}
+			}
+			return nil
+		},
+		Handler: func(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
+			x.Status = hook.StatusSuccess
+			now := time.Now()
+			x.FinishedAt = &now
+			if _, err := f.st.ExecutionSave(context.WithoutCancel(ctx), x, nil); err != nil {
+				t.Errorf("save %s: %v", x.ID, err)
+			}
+			ran <- x.ID
+			return nil
+		},
+	})
+	if err := q.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(f.ctx)
+	x := f.newExecution()
+	if err := f.st.ExecutionInsert(f.ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	q.Wake()
+	time.Sleep(300 * time.Millisecond)
+	if n := counted.claims.Load(); n > 3 {
+		t.Fatalf("%d claims in 300ms while only a capped account's execution was due, want a few", n)
+	}
+	select {
+	case id := <-ran:
+		t.Fatalf("%s ran while its account was capped", id)
+	default:
+	}
+	capped.Store(false)
+	q.Wake()
+	select {
+	case id := <-ran:
+		if id != x.ID {
+			t.Fatalf("ran %s, want %s", id, x.ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the execution did not run within 5s of the wake (the poll is an hour)")
 	}
 }

@@ -87,12 +87,14 @@ func New(d Deps) *Runner {
 // returned for the worker to run next.
 func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
 	start := r.d.Now()
-	if !r.d.Shares.Enter(x.AccountID) {
+	if !r.d.Shares.Enter(x.AccountID, x.ID) {
 		// Its account holds its share of this node's workers while others
-		// wait: back to the queue for a moment, not counted as an attempt
-		// (rare: neither preclaims nor claims take a capped account's work;
-		// this is one that raced with them).
-		x.Status, x.RunAt = hook.StatusPending, start.Add(time.Duration(100+rand.IntN(100))*time.Millisecond)
+		// wait: back to the queue, due now, not counted as an attempt (rare:
+		// neither preclaims nor claims take a capped account's work; this
+		// is one claimed as the account's last workers were taken). Claims
+		// skip it until the account gives a worker back (Shares.Full,
+		// WakeOnFree); a node with workers to spare may take it at once.
+		x.Status, x.RunAt = hook.StatusPending, start
 		x.Attempts = max(0, x.Attempts-1)
 		r.save(ctx, x, nil)
 		return nil

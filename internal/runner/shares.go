@@ -8,16 +8,36 @@ import (
 // Shares keeps one account from holding all of a node's workers (SPEC §12:
 // workers are shared fairly across accounts). While executions of at least
 // two accounts ran on this node within the last minute, an account holding
-// Cap workers already gets no more: its next execution is deferred for a
-// moment, so the due executions of the other accounts, which now come first
-// in the queue, are claimed. A node that serves one account is not bounded.
+// Cap workers already gets no more: its executions are left in the queue
+// (claims skip them, Full) until it gives one back, so the due executions
+// of the other accounts are claimed. A node that serves one account is not
+// bounded.
+//
+// An execution preclaimed for an idle worker (it runs once its transaction
+// commits) counts from the moment its worker is reserved (Reserve): the
+// executions of a burst, reserved one after another before any of them
+// runs, cannot together pass the share and then be put back one by one.
 type Shares struct {
 	cap int
 	now func() time.Time
 
-	mu      sync.Mutex
-	running map[string]int
-	seen    map[string]time.Time
+	mu       sync.Mutex
+	running  map[string]int
+	seen     map[string]time.Time
+	reserved map[string]string // execution id → account, counted in running
+	wake     func()
+}
+
+// WakeOnFree sets what is called when an account that held its share
+// gives a worker back: the claimer, which skipped its executions (Full),
+// may take them now.
+func (s *Shares) WakeOnFree(wake func()) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.wake = wake
+	s.mu.Unlock()
 }
 
 // activeFor is how long an account counts as active after its last run.
@@ -26,12 +46,37 @@ const activeFor = time.Minute
 // NewShares bounds an account to capacity workers of this node while others
 // are active; capacity <= 0 disables the bound.
 func NewShares(capacity int, now func() time.Time) *Shares {
-	return &Shares{cap: capacity, now: now, running: map[string]int{}, seen: map[string]time.Time{}}
+	return &Shares{cap: capacity, now: now, running: map[string]int{}, seen: map[string]time.Time{}, reserved: map[string]string{}}
 }
 
-// Enter reports whether an execution of account may start now; if it may,
-// Leave must follow when it ends.
-func (s *Shares) Enter(account string) bool {
+// Enter reports whether execution id of account may start now; if it may,
+// Leave must follow when it ends. An execution reserved for its worker
+// (Reserve) may: it was counted then.
+func (s *Shares) Enter(account, id string) bool {
+	if s == nil || s.cap <= 0 {
+		return true
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen[account] = now
+	if _, ok := s.reserved[id]; ok {
+		delete(s.reserved, id)
+		return true
+	}
+	if s.holdsShare(account, now) {
+		return false
+	}
+	s.running[account]++
+	return true
+}
+
+// Reserve is Enter for execution id of account, preclaimed for a worker
+// that runs it once its transaction commits: it reports whether the
+// account is under its share, and if so counts the execution as running
+// from now. Enter then lets it start; Unreserve takes it back if it is not
+// to run here after all.
+func (s *Shares) Reserve(account, id string) bool {
 	if s == nil || s.cap <= 0 {
 		return true
 	}
@@ -43,7 +88,28 @@ func (s *Shares) Enter(account string) bool {
 		return false
 	}
 	s.running[account]++
+	s.reserved[id] = account
 	return true
+}
+
+// Unreserve takes back what Reserve counted for execution id, which is
+// not to run here (its transaction rolled back, or it waits behind another).
+func (s *Shares) Unreserve(id string) {
+	if s == nil || s.cap <= 0 {
+		return
+	}
+	s.mu.Lock()
+	account, ok := s.reserved[id]
+	freed := false
+	if ok {
+		delete(s.reserved, id)
+		freed = s.leave(account)
+	}
+	wake := s.wake
+	s.mu.Unlock()
+	if freed && wake != nil {
+		wake()
+	}
 }
 
 // Seen notes that account has work waiting on this node (an execution
@@ -56,17 +122,6 @@ func (s *Shares) Seen(account string) {
 	s.mu.Lock()
 	s.seen[account] = s.now()
 	s.mu.Unlock()
-}
-
-// Capped reports whether account holds its share while others have work.
-func (s *Shares) Capped(account string) bool {
-	if s == nil || s.cap <= 0 {
-		return false
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.holdsShare(account, now)
 }
 
 // Full lists the accounts that hold their share while others have work:
@@ -93,10 +148,22 @@ func (s *Shares) Leave(account string) {
 		return
 	}
 	s.mu.Lock()
+	freed := s.leave(account)
+	wake := s.wake
+	s.mu.Unlock()
+	if freed && wake != nil {
+		wake()
+	}
+}
+
+// leave counts one execution of account less, reporting whether the
+// account held its share before; s.mu is held.
+func (s *Shares) leave(account string) (freed bool) {
+	freed = s.running[account] >= s.cap
 	if s.running[account]--; s.running[account] <= 0 {
 		delete(s.running, account)
 	}
-	s.mu.Unlock()
+	return freed
 }
 
 // holdsShare reports whether account runs its share of the workers while
