@@ -41,10 +41,12 @@ type Config struct {
 	OnClaim  func(n int) // optional metrics hook
 	OnRescue func(n int) // optional metrics hook
 	// Skip, when set, lists the accounts whose executions a claim should
-	// not take now (they hold their share of the workers). While only
-	// their executions are due, the claimer waits for Wake: call it when
-	// such an account gives a worker back.
-	Skip func() []string
+	// not take now (they hold their share of the workers), and room, how
+	// many executions a claim may take without another account passing
+	// its share (0: no bound). While only skipped accounts' executions are
+	// due, the claimer waits for Wake: call it when such an account gives
+	// a worker back.
+	Skip func() (skip []string, room int)
 	// OrderHold bounds how long an execution pending for a retry holds the
 	// executions waiting for it (SPEC §10); 0: until it is final.
 	OrderHold time.Duration
@@ -322,7 +324,18 @@ func (q *Queue) claimLoop(ctx context.Context) {
 			}
 			gather.Stop()
 		}
-		got, skipped := q.claim(ctx, n)
+		var skip []string
+		if q.cfg.Skip != nil {
+			var room int
+			skip, room = q.cfg.Skip()
+			// No more than fit in the accounts' shares: one claimed past
+			// its account's share would be put back as it starts (a save,
+			// then a claim again).
+			for ; room > 0 && n > room; n-- {
+				q.free <- struct{}{}
+			}
+		}
+		got := q.claim(ctx, n, skip)
 		for i := got; i < n; i++ {
 			q.free <- struct{}{}
 		}
@@ -334,7 +347,7 @@ func (q *Queue) claimLoop(ctx context.Context) {
 		if next, ok, err := q.cfg.Store.ExecutionNextRunAt(ctx); err == nil && ok {
 			d := next.Sub(q.cfg.Now())
 			switch {
-			case d <= 0 && got == 0 && skipped:
+			case d <= 0 && got == 0 && len(skip) > 0:
 				// What is due belongs to accounts holding their share:
 				// looking again every millisecond would find the same.
 				// The account that gives a worker back wakes the claimer
@@ -350,15 +363,10 @@ func (q *Queue) claimLoop(ctx context.Context) {
 	}
 }
 
-// claim claims up to n executions and hands them to the workers. It
-// reports how many it got and whether it skipped some accounts' (Skip).
-func (q *Queue) claim(ctx context.Context, n int) (got int, skipped bool) {
+// claim claims up to n executions, none of the accounts in skip, and hands
+// them to the workers. It reports how many it got.
+func (q *Queue) claim(ctx context.Context, n int, skip []string) int {
 	now := q.cfg.Now()
-	var skip []string
-	if q.cfg.Skip != nil {
-		skip = q.cfg.Skip()
-	}
-	skipped = len(skip) > 0
 	xs, err := q.cfg.Store.ExecutionClaim(ctx, q.cfg.Node, now, now.Add(q.cfg.Lease), n, skip...)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -368,7 +376,7 @@ func (q *Queue) claim(ctx context.Context, n int) (got int, skipped bool) {
 			case <-ctx.Done():
 			}
 		}
-		return 0, skipped
+		return 0
 	}
 	if len(xs) > 0 && q.cfg.OnClaim != nil {
 		q.cfg.OnClaim(len(xs))
@@ -381,7 +389,7 @@ func (q *Queue) claim(ctx context.Context, n int) (got int, skipped bool) {
 	for _, x := range xs {
 		q.work <- x
 	}
-	return len(xs), skipped
+	return len(xs)
 }
 
 // beat renews this node's liveness for a lease from now.

@@ -378,11 +378,11 @@ func TestClaimerWaitsForWakeWhileDueWorkIsSkipped(t *testing.T) {
 		Store: counted, Node: "n1", Workers: 4, Batch: 8, Lease: time.Minute,
 		Poll: time.Hour, Rescue: time.Hour, Now: time.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Skip: func() []string {
+		Skip: func() ([]string, int) {
 			if capped.Load() {
-				return []string{f.acc}
+				return []string{f.acc}, 0
 			}
-			return nil
+			return nil, 0
 		},
 		Handler: func(ctx context.Context, x *hook.Execution, handoff func() *store.Lease) *hook.Execution {
 			x.Status = hook.StatusSuccess

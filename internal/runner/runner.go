@@ -110,6 +110,9 @@ func (r *Runner) Run(ctx context.Context, x *hook.Execution, handoff func() *sto
 	if !saved {
 		return nil
 	}
+	if next != nil {
+		r.d.Shares.HandOver(next.AccountID, next.ID)
+	}
 	if r.d.OnDone != nil {
 		r.d.OnDone(x)
 	}

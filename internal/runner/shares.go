@@ -7,7 +7,8 @@ import (
 
 // Shares keeps one account from holding all of a node's workers (SPEC §12:
 // workers are shared fairly across accounts). While executions of at least
-// two accounts ran on this node within the last minute, an account holding
+// two accounts started on this node within the last minute (on a worker of
+// their own, not as the next turn of another's chain), an account holding
 // Cap workers already gets no more: its executions are left in the queue
 // (claims skip them, Full) until it gives one back, so the due executions
 // of the other accounts are claimed. A node that serves one account is not
@@ -59,11 +60,11 @@ func (s *Shares) Enter(account, id string) bool {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen[account] = now
 	if _, ok := s.reserved[id]; ok {
 		delete(s.reserved, id)
 		return true
 	}
+	s.seen[account] = now
 	if s.holdsShare(account, now) {
 		return false
 	}
@@ -90,6 +91,22 @@ func (s *Shares) Reserve(account, id string) bool {
 	s.running[account]++
 	s.reserved[id] = account
 	return true
+}
+
+// HandOver counts execution id of account as running from now: the worker
+// of the execution it waited for takes it over (SPEC §10's turns). Its
+// worker is held already, so it is neither refused nor does it make its
+// account active: an account whose executions only ever come as the next
+// turn of another's (an organization's hooks on its shops' events) needs
+// no idle workers kept for it. Enter then lets it start.
+func (s *Shares) HandOver(account, id string) {
+	if s == nil || s.cap <= 0 {
+		return
+	}
+	s.mu.Lock()
+	s.running[account]++
+	s.reserved[id] = account
+	s.mu.Unlock()
 }
 
 // Unreserve takes back what Reserve counted for execution id, which is
@@ -125,21 +142,29 @@ func (s *Shares) Seen(account string) {
 }
 
 // Full lists the accounts that hold their share while others have work:
-// a claim should not take their executions now.
-func (s *Shares) Full() []string {
+// a claim should not take their executions now. room is how many a claim
+// may take without one of the other accounts passing its share (0: no
+// bound): as many of its executions may be due, and each one past its
+// share would be put back when it starts.
+func (s *Shares) Full() (full []string, room int) {
 	if s == nil || s.cap <= 0 {
-		return nil
+		return nil, 0
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
-	for a := range s.running {
-		if s.holdsShare(a, now) {
-			out = append(out, a)
+	for a, n := range s.running {
+		if !s.othersActive(a, now) {
+			continue
+		}
+		switch r := s.cap - n; {
+		case r <= 0:
+			full = append(full, a)
+		case room == 0 || r < room:
+			room = r
 		}
 	}
-	return out
+	return full, room
 }
 
 // Leave ends what Enter began.
@@ -157,9 +182,10 @@ func (s *Shares) Leave(account string) {
 }
 
 // leave counts one execution of account less, reporting whether the
-// account held its share before; s.mu is held.
+// account held its share before, while others were active (claims skipped
+// its executions); s.mu is held.
 func (s *Shares) leave(account string) (freed bool) {
-	freed = s.running[account] >= s.cap
+	freed = s.holdsShare(account, s.now())
 	if s.running[account]--; s.running[account] <= 0 {
 		delete(s.running, account)
 	}

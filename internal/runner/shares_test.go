@@ -18,7 +18,7 @@ func TestSharesBoundAnAccountOnlyWhileOthersHaveWork(t *testing.T) {
 	if s.Enter("a", "a5") {
 		t.Fatal("a holds 5 workers and b waits, yet a got a 6th")
 	}
-	if full := s.Full(); len(full) != 1 || full[0] != "a" {
+	if full, _ := s.Full(); len(full) != 1 || full[0] != "a" {
 		t.Fatalf("full accounts %v, want a", full)
 	}
 	// New work of a is not handed to an idle worker (which would put it
@@ -116,5 +116,61 @@ func TestSharesWakeWhenAnAccountFallsUnderItsShare(t *testing.T) {
 	s.Unreserve("a3") // held 2 of 2 again
 	if wakes != 2 {
 		t.Fatalf("%d wakes after a reservation taken back at the share, want 2", wakes)
+	}
+}
+
+// A claim takes no more executions than fit in the shares of the accounts
+// running some while others are active: one past its account's share
+// would only be put back as it starts.
+func TestSharesRoomOfAClaim(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := NewShares(4, func() time.Time { return now })
+	s.Enter("a", "a0")
+	s.Enter("a", "a1")
+	if full, room := s.Full(); full != nil || room != 0 {
+		t.Fatalf("a alone: full %v, room %d; want none, no bound", full, room)
+	}
+	s.Seen("b")
+	if full, room := s.Full(); full != nil || room != 2 {
+		t.Fatalf("a runs 2 of its 4 while b is active: full %v, room %d; want none, 2", full, room)
+	}
+	s.Reserve("a", "a2")
+	s.Enter("b", "b0")
+	if full, room := s.Full(); full != nil || room != 1 {
+		t.Fatalf("a runs 3 of 4, b 1: full %v, room %d; want none, 1", full, room)
+	}
+	s.Enter("a", "a3")
+	if full, room := s.Full(); len(full) != 1 || full[0] != "a" || room != 3 {
+		t.Fatalf("a runs its 4, b 1: full %v, room %d; want [a], 3 (b's)", full, room)
+	}
+}
+
+// An execution handed over to the worker of the one it waited for is let
+// start whatever its account holds, and does not make its account active:
+// an organization whose hooks only ever run as the next turn of its shops'
+// does not bound the shops.
+func TestSharesHandedOverExecutions(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := NewShares(2, func() time.Time { return now })
+	for i := range 4 {
+		id := fmt.Sprint("org", i)
+		s.HandOver("org", id)
+		if !s.Enter("org", id) {
+			t.Fatalf("the organization's %d. handed-over execution was refused", i+1)
+		}
+	}
+	for i := range 4 {
+		if !s.Reserve("shop", fmt.Sprint("shop", i)) {
+			t.Fatalf("the shop was refused its %d. worker while only handed-over work of others ran", i+1)
+		}
+	}
+	// The organization holds more than its share while the shop is
+	// active: its executions that come through the queue wait.
+	if full, room := s.Full(); len(full) != 1 || full[0] != "org" || room != 0 {
+		t.Fatalf("full %v, room %d; want [org], no bound", full, room)
+	}
+	s.Seen("org") // now the organization has work waiting for a worker
+	if s.Reserve("shop", "shop4") {
+		t.Fatal("the shop holds 4 of its share of 2 while the organization waits, yet got another")
 	}
 }
