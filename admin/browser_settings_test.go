@@ -195,3 +195,47 @@ func TestSettingsUnconfigured(t *testing.T) {
 		t.Fatalf("no reason shown:\n%.3000s", p.Body)
 	}
 }
+
+// The nodes card updates in place: an execution that starts running shows
+// in its count, and is gone once done, without the page being loaded again
+// (an address typed into a form meanwhile stays).
+func TestBrowserNodesCardRefreshes(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(free)
+	s := startServer(t)
+	s.mustAPI(201, "POST", "/api/v1/collections", s.Key, map[string]any{"name": "orders"})
+	s.mustAPI(201, "POST", "/api/v1/hooks", s.Key, map[string]any{
+		"name": "Slow partner", "enabled": true,
+		"trigger": map[string]any{"type": "event", "event": "records.create", "collection": "orders"},
+		"actions": []any{map[string]any{"type": "send_webhook", "config": map[string]any{"url": slow.URL + "/slow"}}},
+	})
+	ctx := chrome(t)
+	signIn(t, ctx, s)
+	do(t, ctx,
+		chromedp.Click(css(`nav a[href="/admin/settings"]`)),
+		chromedp.WaitVisible(css(`[data-nodes]`)),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
+		chromedp.SendKeys(css("#email_to"), "half@typed"),
+	)
+	if got := strings.TrimSpace(text(t, ctx, "[data-running]")); got != "0" {
+		t.Fatalf("running executions before any event: %q", got)
+	}
+	s.mustAPI(201, "POST", "/api/v1/collections/orders/records", s.Key, map[string]any{"total": 1})
+	waitJS(t, ctx, "the running execution in the nodes card",
+		`window.notReloaded === true && document.querySelector("[data-running]").textContent.trim() === "1"`)
+	free()
+	waitJS(t, ctx, "the nodes card back to idle",
+		`window.notReloaded === true && document.querySelector("[data-running]").textContent.trim() === "0"`)
+	if typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("email_to").value`)); err != nil || typed != "half@typed" {
+		t.Fatalf("the address typed before the refreshes: %q (%v)", typed, err)
+	}
+}

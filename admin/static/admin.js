@@ -60,6 +60,26 @@
     }, parseInt(auto.getAttribute("data-autorefresh"), 10) || 3000);
   }
 
+  // Parts of a page that change by themselves (the nodes of a cluster)
+  // are fetched again in place, every few seconds while the page is seen,
+  // leaving the rest of the page (its forms) alone.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-refresh-part][id]"), function (part) {
+    var every = parseInt(part.getAttribute("data-refresh-part"), 10) || 5000;
+    function later() { setTimeout(tick, every); }
+    function tick() {
+      if (document.hidden) { later(); return; }
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(part.id);
+          if (fresh) { part.innerHTML = fresh.innerHTML; }
+        })
+        .catch(function () { /* offline for a moment: try again later */ })
+        .then(later);
+    }
+    later();
+  });
+
   var form = $("#editor");
   if (form) { editor(form); }
 
