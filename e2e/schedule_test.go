@@ -128,7 +128,6 @@ func TestScheduleRestartMisfire(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer eng.Stop(ctx)
-		time.Sleep(600 * time.Millisecond) // long enough to catch up
 		// The executions for slots before the start: the catch-up runs.
 		count := func(h *hook.Hook) []*hook.Execution {
 			xs, err := eng.ListExecutions(ctx, p, store.ExecutionFilter{HookID: h.ID})
@@ -143,6 +142,12 @@ func TestScheduleRestartMisfire(t *testing.T) {
 			}
 			return out
 		}
+		// Wait for the catch-up (a loaded machine may take a while to
+		// start), then a few scheduler passes more: it stays one.
+		for deadline := time.Now().Add(15 * time.Second); len(count(runOnce)) == 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(10 * cfg.ScheduleInterval)
 		ro := count(runOnce)
 		if len(ro) != 1 {
 			t.Fatalf("run_once: %d catch-up executions, want 1", len(ro))
