@@ -232,6 +232,7 @@ func TestBrowserNodesCardRefreshes(t *testing.T) {
 	s.mustAPI(201, "POST", "/api/v1/collections/orders/records", s.Key, map[string]any{"total": 1})
 	waitJS(t, ctx, "the running execution in the nodes card",
 		`window.notReloaded === true && document.querySelector("[data-running]").textContent.trim() === "1"`)
+	shot(t, ctx, "settings-nodes")
 	free()
 	waitJS(t, ctx, "the nodes card back to idle",
 		`window.notReloaded === true && document.querySelector("[data-running]").textContent.trim() === "0"`)
