@@ -67,6 +67,14 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, t
 			return nil, err
 		}
 	}
+	// Planning mints the ids, which sort the log: it waits until the one
+	// before has planned and begun, so that ids follow the turns (the
+	// order of the source's commits).
+	if turn != nil {
+		if err := turn.BeforeBegan(); err != nil {
+			return nil, err
+		}
+	}
 	plans := make([]*dispatch.Plan, len(evs))
 	for i, ev := range evs {
 		p, err := e.dispatch.PlanEvent(ctx, e.st, ev)
@@ -76,15 +84,14 @@ func (e *Engine) emitAfter(ctx context.Context, evs []*hook.Event, limit bool, t
 		plans[i] = p
 	}
 	// On SQLite, whose one writer runs every transaction, one waiting for
-	// another would stop them all: there only the planning overlaps.
+	// another would stop them all: there only the planning overlaps the
+	// one before's transaction.
 	wait := false // for the one before inside the transaction
 	if turn != nil {
 		if !e.st.Shared() || slices.ContainsFunc(plans, (*dispatch.Plan).Keyed) {
 			if err := turn.Prior(); err != nil {
 				return nil, err
 			}
-		} else if err := turn.BeforeBegan(); err != nil {
-			return nil, err
 		} else {
 			wait = true
 		}
