@@ -13,17 +13,16 @@ import (
 	"github.com/hookline/hookline/store/sqlite"
 )
 
-// A preclaimed execution never passes through the database before it runs,
-// so its context must already be what a claim would read back: an event
-// from Go code with ints, []string and typed maps is made plain by
-// prepareEvent, and eventContext adds only plain values.
-func TestPreparedEventContextIsPlain(t *testing.T) {
+// sqliteEngine is an engine, not started, on a new SQLite database, with
+// its root account.
+func sqliteEngine(t *testing.T) (*Engine, string) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, testdb.SQLitePath(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	e, err := Open(ctx, Config{Store: st, SecretKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +31,16 @@ func TestPreparedEventContextIsPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, root
+}
+
+// A preclaimed execution never passes through the database before it runs,
+// so its context must already be what a claim would read back: an event
+// from Go code with ints, []string and typed maps is made plain by
+// prepareEvent, and eventContext adds only plain values.
+func TestPreparedEventContextIsPlain(t *testing.T) {
+	ctx := context.Background()
+	e, root := sqliteEngine(t)
 	ev := &hook.Event{
 		Type: hook.EventRecordUpdate, AccountID: root, Collection: "orders", Depth: 2,
 		Data:     map[string]any{"total": 600, "tags": []string{"vip"}, "meta": map[string]int{"n": 1}},
@@ -41,7 +50,7 @@ func TestPreparedEventContextIsPlain(t *testing.T) {
 	if err := e.prepareEvent(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := e.accts.Get(ctx, st, root)
+	acc, err := e.accts.Get(ctx, e.st, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,19 +99,7 @@ func (t *testTurn) Prior() error {
 // by id, lists changes in the order they were committed.
 func TestEmitAfterMintsIDsInTurn(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, testdb.SQLitePath(t), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e, err := Open(ctx, Config{Store: st, SecretKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _, _, err := e.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, root := sqliteEngine(t)
 	first := newTestTurn(nil)
 	second := newTestTurn(first)
 	event := func(id int) *hook.Event {

@@ -57,13 +57,19 @@ func (s *Shares) Enter(account, id string) bool {
 	if s == nil || s.cap <= 0 {
 		return true
 	}
-	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.reserved[id]; ok {
 		delete(s.reserved, id)
 		return true
 	}
+	return s.admit(account)
+}
+
+// admit notes account active and counts one more of its executions
+// running, unless it holds its share; s.mu is held.
+func (s *Shares) admit(account string) bool {
+	now := s.now()
 	s.seen[account] = now
 	if s.holdsShare(account, now) {
 		return false
@@ -81,14 +87,11 @@ func (s *Shares) Reserve(account, id string) bool {
 	if s == nil || s.cap <= 0 {
 		return true
 	}
-	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen[account] = now
-	if s.holdsShare(account, now) {
+	if !s.admit(account) {
 		return false
 	}
-	s.running[account]++
 	s.reserved[id] = account
 	return true
 }
